@@ -1,0 +1,59 @@
+// eyrie: the one program of the project. `eyrie --help` lists the subcommands.
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <span>
+#include <string_view>
+
+#include "apps/cli/commands.hpp"
+#include "apps/cli/version.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: eyrie <command> [options]
+
+Eyrie: scalable, partitioned state machine replication.
+
+commands:
+  node      run one node of a cluster file (eyrie node --config F --id N)
+  cluster   start, stop and watch all local nodes of a cluster file (init|up|down|status)
+  sim       run a scenario in the deterministic simulator (--seed N, or --seeds A..B)
+  bench     benchmarks that print JSON lines (transport)
+  version   print the version
+
+Run `eyrie <command> --help` for the options of a command.
+)";
+
+void print_usage(std::FILE* out) { std::fwrite(kUsage.data(), 1, kUsage.size(), out); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string_view command = argv[1];
+  const std::span<char* const> rest(argv + 2, static_cast<std::size_t>(argc - 2));
+  try {
+    if (command == "node") return eyrie::cli::node_command(rest);
+    if (command == "cluster") return eyrie::cli::cluster_command(rest);
+    if (command == "sim") return eyrie::cli::sim_command(rest);
+    if (command == "bench") return eyrie::cli::bench_command(rest);
+    if (command == "version" || command == "--version") {
+      std::printf("eyrie %s\n", eyrie::cli::kVersion);
+      return 0;
+    }
+    if (command == "help" || command == "--help" || command == "-h") {
+      print_usage(stdout);
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "eyrie %s: %s\n", argv[1], e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "eyrie: unknown command '%s'\n\n", argv[1]);
+  print_usage(stderr);
+  return 2;
+}
