@@ -111,8 +111,9 @@ ClusterConfig ClusterConfig::parse(std::string_view text, std::string file_label
     std::istringstream in{std::string(text)};
     document = std::make_shared<const toml::value>(toml::parse(in, file_label));
   } catch (const toml::syntax_error& e) {
-    // toml11 already names the file and line and shows the offending text.
-    throw ConfigError(fmt::format("{}: not valid TOML:\n{}", file_label, e.what()));
+    // toml11's own text points at the offending characters; the first line says where.
+    throw ConfigError(fmt::format("{}:{}: not valid TOML (line {}):\n{}", file_label, e.location().line(),
+                                  e.location().line(), e.what()));
   } catch (const std::exception& e) {
     throw ConfigError(fmt::format("{}: not valid TOML: {}", file_label, e.what()));
   }

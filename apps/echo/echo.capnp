@@ -1,6 +1,9 @@
 @0x982ae305b699ab26;
 # Wire format of the echo role (apps/echo/echo_role.hpp): pings and their pongs.
 
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("eyrie::echo::wire");
+
 struct Ping {
   seq @0 :UInt64;            # per sender incarnation, from 1
   incarnation @1 :UInt64;    # the sender's boot number (durable, grows at every restart)

@@ -88,7 +88,7 @@ void EchoRole::booted(std::uint64_t incarnation) {
 void EchoRole::ping_round() {
   for (NodeId peer : options_.peers) {
     capnp::MallocMessageBuilder builder;
-    auto ping = builder.initRoot<Ping>();
+    auto ping = builder.initRoot<wire::Ping>();
     const std::uint64_t seq = next_seq_++;
     ping.setSeq(seq);
     ping.setIncarnation(*incarnation_);
@@ -119,10 +119,10 @@ void EchoRole::on_ping(const Message& message) {
   // Before the boot counter is durable this node has no incarnation to answer with.
   if (!options_.answer_pings || !incarnation_) return;
   capnp::MallocMessageBuilder builder;
-  auto pong = builder.initRoot<Pong>();
+  auto pong = builder.initRoot<wire::Pong>();
   std::uint64_t body_hash = 0;
   std::string error;
-  const bool ok = read_capnp<Ping>(message.payload, [&](Ping::Reader ping) {
+  const bool ok = read_capnp<wire::Ping>(message.payload, [&](wire::Ping::Reader ping) {
     if (ping.getBody().size() > kBodyBytesMax) throw std::invalid_argument("ping body too large");
     pong.setSeq(ping.getSeq());
     pong.setPingIncarnation(ping.getIncarnation());
@@ -145,7 +145,7 @@ void EchoRole::on_pong(const Message& message) {
   EchoEvent event{.from = message.from, .to = env_.self()};
   std::int64_t sent_at_ns = 0;
   std::string error;
-  const bool ok = read_capnp<Pong>(message.payload, [&](Pong::Reader pong) {
+  const bool ok = read_capnp<wire::Pong>(message.payload, [&](wire::Pong::Reader pong) {
     event.seq = pong.getSeq();
     event.ping_incarnation = pong.getPingIncarnation();
     event.responder_incarnation = pong.getResponderIncarnation();

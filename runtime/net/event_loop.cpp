@@ -1,0 +1,147 @@
+#include "runtime/net/event_loop.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <exception>
+
+#include "runtime/assert.hpp"
+
+namespace eyrie::net {
+
+Time EventLoop::now() {
+  return Time{std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch())};
+}
+
+TimerId EventLoop::after(Duration delay, Callback fn) {
+  const std::uint64_t id = next_timer_++;
+  const Time due = now() + std::max(delay, Duration::zero());
+  timers_.emplace(TimerKey{due, id}, std::move(fn));
+  timer_due_.emplace(id, due);
+  return TimerId{id};
+}
+
+void EventLoop::cancel(TimerId id) {
+  auto it = timer_due_.find(id.value);
+  if (it == timer_due_.end()) return;
+  timers_.erase(TimerKey{it->second, id.value});
+  timer_due_.erase(it);
+}
+
+void EventLoop::defer(Callback fn) { deferred_.push_back(std::move(fn)); }
+
+WatchId EventLoop::watch_fd(int fd, short events, ReadyFn fn) {
+  EYRIE_ASSERT(fd >= 0);
+  const std::uint64_t id = next_watch_++;
+  watches_.emplace(id, Watch{.fd = fd, .events = events, .fn = std::move(fn)});
+  return WatchId{id};
+}
+
+WatchId EventLoop::watch_socket(zmq::socket_t& socket, short events, ReadyFn fn) {
+  const std::uint64_t id = next_watch_++;
+  watches_.emplace(id, Watch{.socket = socket.handle(), .events = events, .fn = std::move(fn)});
+  return WatchId{id};
+}
+
+void EventLoop::unwatch(WatchId id) { watches_.erase(id.value); }
+
+void EventLoop::at_turn_end(Callback hook) { turn_end_hooks_.push_back(std::move(hook)); }
+
+void EventLoop::run() {
+  while (!stopped_) run_turn(std::chrono::hours(1));
+}
+
+bool EventLoop::run_until(const std::function<bool()>& done, Time deadline) {
+  while (!done()) {
+    const Time current = now();
+    if (stopped_ || current >= deadline) return false;
+    run_turn(deadline - current);
+  }
+  return true;
+}
+
+void EventLoop::run_turn(Duration max_wait) {
+  poll_and_dispatch(poll_timeout_ms(max_wait));
+  fire_due_timers();
+  run_deferred();
+  for (const Callback& hook : turn_end_hooks_) hook();
+}
+
+int EventLoop::poll_timeout_ms(Duration max_wait) const {
+  if (!deferred_.empty() || stopped_) return 0;
+  Duration wait = max_wait;
+  if (!timers_.empty()) wait = std::min(wait, timers_.begin()->first.first - now());
+  if (wait <= Duration::zero()) return 0;
+  // Round up: waking before the timer is due would only spin.
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(wait).count();
+  return static_cast<int>(std::min<std::int64_t>(ms, 60'000));
+}
+
+void EventLoop::poll_and_dispatch(int timeout_ms) {
+  poll_items_.clear();
+  poll_ids_.clear();
+  for (const auto& [id, watch] : watches_) {
+    poll_items_.push_back(zmq_pollitem_t{watch.socket, watch.fd, watch.events, 0});
+    poll_ids_.push_back(id);
+  }
+  const int ready = zmq_poll(poll_items_.data(), static_cast<int>(poll_items_.size()), timeout_ms);
+  if (ready < 0) {
+    // A signal interrupted the wait (the stop signal's pipe will be readable next turn).
+    if (zmq_errno() == EINTR) return;
+    throw zmq::error_t();
+  }
+  for (std::size_t i = 0; i < poll_items_.size() && ready > 0; ++i) {
+    const short revents = poll_items_[i].revents;
+    if (revents == 0) continue;
+    auto it = watches_.find(poll_ids_[i]);  // an earlier callback may have removed it
+    if (it == watches_.end()) continue;
+    const ReadyFn fn = it->second.fn;       // the callback may unwatch itself
+    guarded("watch", [&] { fn(revents); });
+  }
+}
+
+void EventLoop::fire_due_timers() {
+  const Time current = now();
+  const std::uint64_t created_before = next_timer_;
+  while (!timers_.empty()) {
+    auto it = timers_.begin();
+    if (it->first.first > current) break;
+    if (it->first.second >= created_before) {
+      // Created during this phase with no delay: runs next turn, which keeps turns bounded.
+      // Timers are ordered by due time first, so later entries may still be due; skip ahead.
+      auto next = std::find_if(it, timers_.end(), [&](const auto& entry) {
+        return entry.first.first > current || entry.first.second < created_before;
+      });
+      if (next == timers_.end() || next->first.first > current) break;
+      it = next;
+    }
+    Callback fn = std::move(it->second);
+    timer_due_.erase(it->first.second);
+    timers_.erase(it);
+    guarded("timer", fn);
+  }
+}
+
+void EventLoop::run_deferred() {
+  // Only calls queued before this phase: those they queue wait for the next turn.
+  std::size_t count = deferred_.size();
+  while (count-- > 0 && !deferred_.empty()) {
+    Callback fn = std::move(deferred_.front());
+    deferred_.pop_front();
+    guarded("deferred call", fn);
+  }
+}
+
+void EventLoop::guarded(std::string_view where, const Callback& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    if (!on_exception_) throw;
+    on_exception_(where, e.what());
+  } catch (...) {
+    if (!on_exception_) throw;
+    on_exception_(where, "an exception that is not a std::exception");
+  }
+}
+
+}  // namespace eyrie::net
