@@ -52,7 +52,9 @@ EchoRole::EchoRole(Env& env, EchoOptions options, EchoObserver* observer)
       log_(env.log().child("echo")),
       rejected_(env.metrics().counter("echo.rejected")),
       rtt_(env.metrics().histogram("echo.rtt_ns")) {
-  for (NodeId peer : options_.peers) peers_[peer];
+  for (NodeId peer : options_.peers) {
+    peers_[peer].pongs_metric = &env.metrics().counter("echo.pongs_from." + to_string(peer));
+  }
 }
 
 std::span<const MessageTypeRange> EchoRole::message_types() const { return kTypes; }
@@ -100,7 +102,7 @@ void EchoRole::ping_round() {
                                      .ping_incarnation = *incarnation_, .body_hash = hash_body(as_bytes(body))});
     }
     env_.send(peer, kPing, encode_capnp(builder));
-    ++peers_[peer].pings_sent;
+    ++peers_.at(peer).pings_sent;
   }
   env_.after(options_.interval, [this] { ping_round(); });
 }
@@ -161,6 +163,7 @@ void EchoRole::on_pong(const Message& message) {
   if (observer_) observer_->pong_received(event);
   PeerStats& stats = peer->second;
   ++stats.pongs_received;
+  stats.pongs_metric->add();
   stats.last_pong = env_.now();
   stats.last_responder_incarnation = std::max(stats.last_responder_incarnation, event.responder_incarnation);
   rtt_.record(to_ns(env_.now()) - sent_at_ns);

@@ -67,6 +67,7 @@ class EchoRole final : public Role {
     std::uint64_t pongs_received = 0;
     std::optional<Time> last_pong;
     std::uint64_t last_responder_incarnation = 0;
+    Counter* pongs_metric = nullptr;  // "echo.pongs_from.<peer>", read by `eyrie cluster status`
   };
   std::optional<std::uint64_t> incarnation() const { return incarnation_; }
   const std::map<NodeId, PeerStats>& peers() const { return peers_; }

@@ -33,13 +33,13 @@ void EventLoop::defer(Callback fn) { deferred_.push_back(std::move(fn)); }
 WatchId EventLoop::watch_fd(int fd, short events, ReadyFn fn) {
   EYRIE_ASSERT(fd >= 0);
   const std::uint64_t id = next_watch_++;
-  watches_.emplace(id, Watch{.fd = fd, .events = events, .fn = std::move(fn)});
+  watches_.emplace(id, Watch{.socket = nullptr, .fd = fd, .events = events, .fn = std::move(fn)});
   return WatchId{id};
 }
 
 WatchId EventLoop::watch_socket(zmq::socket_t& socket, short events, ReadyFn fn) {
   const std::uint64_t id = next_watch_++;
-  watches_.emplace(id, Watch{.socket = socket.handle(), .events = events, .fn = std::move(fn)});
+  watches_.emplace(id, Watch{.socket = socket.handle(), .fd = -1, .events = events, .fn = std::move(fn)});
   return WatchId{id};
 }
 
@@ -61,14 +61,16 @@ bool EventLoop::run_until(const std::function<bool()>& done, Time deadline) {
 }
 
 void EventLoop::run_turn(Duration max_wait) {
-  poll_and_dispatch(poll_timeout_ms(max_wait));
+  const int timeout_ms = poll_timeout_ms(max_wait);
+  woken_ = false;  // this turn's hooks will see whatever asked for it
+  poll_and_dispatch(timeout_ms);
   fire_due_timers();
   run_deferred();
   for (const Callback& hook : turn_end_hooks_) hook();
 }
 
 int EventLoop::poll_timeout_ms(Duration max_wait) const {
-  if (!deferred_.empty() || stopped_) return 0;
+  if (!deferred_.empty() || stopped_ || woken_) return 0;
   Duration wait = max_wait;
   if (!timers_.empty()) wait = std::min(wait, timers_.begin()->first.first - now());
   if (wait <= Duration::zero()) return 0;
@@ -101,23 +103,19 @@ void EventLoop::poll_and_dispatch(int timeout_ms) {
 }
 
 void EventLoop::fire_due_timers() {
+  // Only timers due when the phase starts: one a callback sets with no delay waits for the next
+  // turn, which keeps a turn bounded.
   const Time current = now();
-  const std::uint64_t created_before = next_timer_;
-  while (!timers_.empty()) {
-    auto it = timers_.begin();
-    if (it->first.first > current) break;
-    if (it->first.second >= created_before) {
-      // Created during this phase with no delay: runs next turn, which keeps turns bounded.
-      // Timers are ordered by due time first, so later entries may still be due; skip ahead.
-      auto next = std::find_if(it, timers_.end(), [&](const auto& entry) {
-        return entry.first.first > current || entry.first.second < created_before;
-      });
-      if (next == timers_.end() || next->first.first > current) break;
-      it = next;
-    }
+  due_timers_.clear();
+  for (auto it = timers_.begin(); it != timers_.end() && it->first.first <= current; ++it) {
+    due_timers_.push_back(it->first);
+  }
+  for (const TimerKey& key : due_timers_) {
+    auto it = timers_.find(key);
+    if (it == timers_.end()) continue;  // cancelled by an earlier timer of this phase
     Callback fn = std::move(it->second);
-    timer_due_.erase(it->first.second);
     timers_.erase(it);
+    timer_due_.erase(key.second);
     guarded("timer", fn);
   }
 }

@@ -62,6 +62,9 @@ class EventLoop {
 
   // Hooks run at the end of every turn, in the order added.
   void at_turn_end(Callback hook);
+  // Makes the next poll return at once. Whoever queues work for a turn-end hook calls it, so
+  // that work queued from outside a turn (a test, a client's main) is not held up by a wait.
+  void wake() { woken_ = true; }
   void set_exception_handler(ExceptionHandler handler) { on_exception_ = std::move(handler); }
 
   // Runs turns until stop().
@@ -99,8 +102,10 @@ class EventLoop {
   std::vector<Callback> turn_end_hooks_;
   ExceptionHandler on_exception_;
   bool stopped_ = false;
+  bool woken_ = false;
   std::vector<zmq_pollitem_t> poll_items_;  // reused between turns
   std::vector<std::uint64_t> poll_ids_;
+  std::vector<TimerKey> due_timers_;
 };
 
 }  // namespace eyrie::net

@@ -64,7 +64,9 @@ class FrameDecoder {
   FrameDecoder(Metrics& metrics, Logger log, std::size_t frame_bytes_max);
 
   // Appends the frame's messages to `out` and returns true, or leaves `out` as it was, counts
-  // and logs the reason and returns false. Payloads are slices of `frame` (no copies).
+  // and logs the reason and returns false. Payloads are slices of `frame` (no copies), so a
+  // role that keeps one message keeps its whole frame alive; a role that stores small parts
+  // of many messages for long should copy them (Payload::copy_of).
   bool decode(const Payload& frame, NodeId sender, std::vector<Message>& out);
   // The same checks without counting or logging (for tests and for the counting wrapper).
   static FrameError decode_quietly(const Payload& frame, NodeId sender, std::size_t frame_bytes_max,

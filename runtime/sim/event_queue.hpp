@@ -25,12 +25,12 @@ struct Event {
   Time at{};
   std::uint64_t sequence = 0;  // assigned by the queue
   EventKind kind = EventKind::action;
-  NodeId node;                   // where it happens; NodeId{0} for global actions
-  NodeId from;                   // deliver only
+  NodeId node{};                 // where it happens; NodeId{0} for global actions
+  NodeId from{};                 // deliver only
   std::uint64_t incarnation = 0;  // timer, sync_done: the life of `node` that asked
   std::uint64_t id = 0;           // timer id, sync id or action id
-  MessageType type;               // deliver only
-  Payload payload;                // deliver only
+  MessageType type{};             // deliver only
+  Payload payload{};              // deliver only
 };
 
 class EventQueue {

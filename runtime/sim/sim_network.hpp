@@ -32,7 +32,7 @@ struct LatencyModel {
 };
 
 struct NetworkOptions {
-  LatencyModel latency;  // of every link not given its own
+  LatencyModel latency{};  // of every link not given its own
   std::uint32_t drop_ppm = 0;
   std::uint32_t duplicate_ppm = 0;
   // Messages in flight on one directed link; more are dropped, like a full socket buffer.

@@ -40,8 +40,8 @@ struct DiskOptions {
 };
 
 struct NodeSpec {
-  NodeId id;
-  RoleFactory make_roles;
+  NodeId id{};
+  RoleFactory make_roles{};
   ClockModel clock{};
 };
 

@@ -1,5 +1,6 @@
+cmake_minimum_required(VERSION 3.25)
 # Runs each case of CASES against EYRIE: every line is
-#   <exit status> | <arguments, whitespace-separated; @WORK@ is a scratch folder> | <regex over stderr+stdout>
+#   <exit status> | <arguments, whitespace-separated; %WORK% is a scratch folder> | <regex over stderr+stdout>
 # Fails on the first case whose exit status or output differs. Bad-config files are written
 # from the lines "file <name>" ... "end" that precede the cases using them.
 file(REMOVE_RECURSE ${WORK})
@@ -32,7 +33,7 @@ foreach(line IN LISTS lines)
   set(expected_status ${CMAKE_MATCH_1})
   set(args ${CMAKE_MATCH_2})
   set(pattern ${CMAKE_MATCH_3})
-  string(REPLACE "@WORK@" "${WORK}" args "${args}")
+  string(REPLACE "%WORK%" "${WORK}" args "${args}")
   separate_arguments(args UNIX_COMMAND "${args}")
   execute_process(COMMAND ${EYRIE} ${args} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out TIMEOUT 60)
   if(NOT status STREQUAL expected_status OR NOT out MATCHES "${pattern}")

@@ -1,0 +1,13 @@
+#include "tests/checkers/scenarios.hpp"
+
+#include "tests/checkers/echo_scenario.hpp"
+
+namespace eyrie::check {
+
+sim::ScenarioRegistry builtin_scenarios() {
+  sim::ScenarioRegistry registry;
+  add_echo_scenarios(registry);
+  return registry;
+}
+
+}  // namespace eyrie::check
