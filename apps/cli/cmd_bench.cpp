@@ -12,9 +12,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -28,6 +25,7 @@
 
 #include "apps/cli/commands.hpp"
 #include "apps/cli/options.hpp"
+#include "runtime/net/local_host.hpp"
 #include "runtime/net/node_host.hpp"
 
 namespace eyrie::cli {
@@ -130,20 +128,6 @@ class BenchReceiver final : public Role {
   std::uint64_t received_ = 0;
 };
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    throw std::runtime_error("cannot find a free port on 127.0.0.1");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 // Forks a child that runs `body` and dies with the parent. The parent must not hold a ZeroMQ
 // context at this point: the child starts from a single-threaded copy.
 pid_t spawn(const std::function<void()>& body) {
@@ -169,10 +153,11 @@ void reap(pid_t child) {
 }
 
 ClusterConfig bench_cluster() {
+  const std::vector<std::uint16_t> ports = net::pick_free_ports("127.0.0.1", 2);
   const std::string toml = fmt::format(
       "[cluster]\nname = \"bench\"\n[transport]\nsend_hwm_frames = 100000\n"
       "[[nodes]]\nid = 1\nhost = \"127.0.0.1\"\nport = {}\n[[nodes]]\nid = 2\nhost = \"127.0.0.1\"\nport = {}\n",
-      free_port(), free_port());
+      ports[0], ports[1]);
   return ClusterConfig::parse(toml, "bench", "/tmp");
 }
 
@@ -233,7 +218,7 @@ Measurement measure_runtime(const BenchOptions& options, std::size_t size) {
 }
 
 Measurement measure_raw(const BenchOptions& options, std::size_t size) {
-  const std::string endpoint = fmt::format("tcp://127.0.0.1:{}", free_port());
+  const std::string endpoint = fmt::format("tcp://127.0.0.1:{}", net::pick_free_ports("127.0.0.1", 1).front());
   const pid_t child = spawn([&] {
     zmq::context_t context(1);
     zmq::socket_t push(context, zmq::socket_type::push);

@@ -51,7 +51,7 @@ int init_command(std::span<char* const> args) {
   const std::string host = vm["host"].as<std::string>();
   std::vector<std::uint16_t> ports;
   if (const std::string base = vm["base-port"].as<std::string>(); base == "auto") {
-    ports = pick_free_ports(host, static_cast<std::size_t>(count));
+    ports = net::pick_free_ports(host, static_cast<std::size_t>(count));
   } else {
     const auto first = parse_integer(base);
     if (!first || *first < 1 || *first + count - 1 > 65535) {
@@ -112,7 +112,7 @@ bool wait_until_listening(const ClusterConfig& config, const std::vector<std::pa
                      log.c_str(), tail_file(log, 15).c_str());
         return false;
       }
-      ready[i] = port_accepts(node->host, node->port);
+      ready[i] = net::port_accepts(node->host, node->port);
       all = all && ready[i];
     }
     if (all) return true;
@@ -135,7 +135,7 @@ int up_command(std::span<char* const> args) {
   std::vector<std::pair<const NodeConfig*, pid_t>> started;
   int local = 0;
   for (const NodeConfig& node : config->nodes) {
-    if (!is_local_host(node.host)) continue;
+    if (!net::is_local_host(node.host)) continue;
     ++local;
     const NodeProcess p = find_node_process(*config, node);
     if (p.pid) {
@@ -170,7 +170,7 @@ int down_command(std::span<char* const> args) {
   if (!config) return 2;
   bool all_stopped = true;
   for (const NodeConfig& node : config->nodes) {
-    if (!is_local_host(node.host)) continue;
+    if (!net::is_local_host(node.host)) continue;
     const NodeProcess p = find_node_process(*config, node);
     if (!p.pid) {
       std::filesystem::remove(p.pid_file);

@@ -11,17 +11,9 @@
 #include <vector>
 
 #include "runtime/config.hpp"
+#include "runtime/net/local_host.hpp"
 
 namespace eyrie::cli {
-
-// True when `host` names an address of this machine (loopback or a local interface).
-bool is_local_host(const std::string& host);
-
-// `count` distinct TCP ports on `host` that were free a moment ago (the kernel picks them).
-std::vector<std::uint16_t> pick_free_ports(const std::string& host, std::size_t count);
-
-// True when something accepts TCP connections on host:port.
-bool port_accepts(const std::string& host, std::uint16_t port);
 
 struct NodeProcess {
   NodeId id;

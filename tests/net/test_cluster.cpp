@@ -1,8 +1,7 @@
 #include "tests/net/test_cluster.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+#include "runtime/net/local_host.hpp"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -24,30 +23,14 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 std::string cluster_toml(int count, const std::vector<std::string>& roles, const std::string& extra) {
   std::string roles_list;
   for (const std::string& role : roles) roles_list += fmt::format("{}\"{}\"", roles_list.empty() ? "" : ", ", role);
   std::string text = "[cluster]\nname = \"test\"\ndata_dir = \"data\"\n";
+  const std::vector<std::uint16_t> ports = pick_free_ports("127.0.0.1", static_cast<std::size_t>(count));
   for (int id = 1; id <= count; ++id) {
-    text += fmt::format("\n[[nodes]]\nid = {}\nhost = \"127.0.0.1\"\nport = {}\nroles = [{}]\n", id, free_port(),
-                        roles_list);
+    text += fmt::format("\n[[nodes]]\nid = {}\nhost = \"127.0.0.1\"\nport = {}\nroles = [{}]\n", id,
+                        ports[static_cast<std::size_t>(id - 1)], roles_list);
   }
   return text + "\n" + extra;
 }

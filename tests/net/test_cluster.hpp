@@ -24,8 +24,6 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it).
-std::uint16_t free_port();
 
 // The text of a cluster file with `count` nodes on 127.0.0.1 and free ports, each with
 // `roles`; `extra` is appended verbatim (module sections, [transport]).
