@@ -95,14 +95,18 @@ TEST_F(ClusterRestartTest, killedNodeRestartsWithHigherIncarnationAndTrafficResu
       << "no pong from the restarted node; logs in " << dir.path();
   EXPECT_EQ(peer(2).last_responder_incarnation, first_life + 1);
 
-  // Node to node: the restarted node's own echo role gets pongs from both peers' answers
-  // (its counter starts from zero in the new process), and the others keep hearing from it.
-  const std::uint64_t n1_before = client->stats_probe()->find(NodeId{1})->counter("echo.pongs").value_or(0);
+  // Node to node: the restarted node's own echo role gets pongs from both peers (its counters
+  // start from zero in the new process), and node 1 hears from node 2 again.
+  const auto n1_from_n2 = [&] {
+    return client->stats_probe()->find(NodeId{1})->counter("echo.pongs_from.n2").value_or(0);
+  };
+  const std::uint64_t n1_before = n1_from_n2();
   ASSERT_TRUE(client->run_until([&] {
     const net::NodeStats* n2 = client->stats_probe()->find(NodeId{2});
     const net::NodeStats* n1 = client->stats_probe()->find(NodeId{1});
     return n2 && n2->received_at > restarted_at && n2->uptime < client->env().now() - restarted_at &&
-           n2->counter("echo.pongs").value_or(0) >= 10 && n1->counter("echo.pongs").value_or(0) >= n1_before + 10;
+           n2->counter("echo.pongs_from.n1").value_or(0) >= 10 && n2->counter("echo.pongs_from.n3").value_or(0) >= 10 &&
+           n1 && n1_from_n2() >= n1_before + 10;
   }, kDeadline)) << "node-to-node traffic did not resume; logs in " << dir.path();
 
   for (int id = 1; id <= kNodes; ++id) nodes[id]->signal(SIGTERM);

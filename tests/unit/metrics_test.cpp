@@ -57,7 +57,9 @@ TEST(Histogram, bucketBounds_coverEveryValueInOrder) {
     const int b = Histogram::bucket_of(v);
     ASSERT_LT(b, Histogram::kBuckets);
     EXPECT_GE(Histogram::bucket_upper(b), v);
-    if (b > 0) EXPECT_LT(Histogram::bucket_upper(b - 1), v);
+    if (b > 0) {
+      EXPECT_LT(Histogram::bucket_upper(b - 1), v);
+    }
   }
 }
 
