@@ -72,7 +72,7 @@ struct Batch {
 struct Delivery {
   MessageId id;
   std::vector<GroupId> destinations;
-  WallTime final_timestamp{};  // strictly increasing along this learner's delivery order
+  WallTime final_timestamp{};  // (final_timestamp, ensemble) strictly increases along a learner's deliveries
   EnsembleId ensemble;         // the ensemble that ordered it (ties on timestamp break by it)
   Instance instance;           // the consensus instance that decided it
   std::uint64_t position = 0;  // 1-based index in this learner's conservative delivery sequence

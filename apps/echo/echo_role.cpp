@@ -6,6 +6,7 @@
 #include "apps/echo/echo.capnp.h"
 #include "runtime/assert.hpp"
 #include "runtime/capnp_codec.hpp"
+#include "runtime/hash.hpp"
 
 namespace eyrie::echo {
 
@@ -59,14 +60,7 @@ EchoRole::EchoRole(Env& env, EchoOptions options, EchoObserver* observer)
 
 std::span<const MessageTypeRange> EchoRole::message_types() const { return kTypes; }
 
-std::uint64_t EchoRole::hash_body(std::span<const std::byte> body) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a: a content fingerprint, not security
-  for (std::byte b : body) {
-    h ^= static_cast<std::uint64_t>(b);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
+std::uint64_t EchoRole::hash_body(std::span<const std::byte> body) { return fnv1a64(body); }
 
 void EchoRole::start() {
   // A fresh incarnation must be durable before it is used: otherwise a crash right after the

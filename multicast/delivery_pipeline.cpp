@@ -1,0 +1,119 @@
+#include "multicast/delivery_pipeline.hpp"
+
+#include <algorithm>
+
+#include "runtime/assert.hpp"
+
+namespace eyrie::multicast {
+
+DeliveryPipeline::DeliveryPipeline(std::vector<GroupId> groups, std::span<const EnsembleId> subscribed, Options options,
+                                   Metrics& metrics, DeliverFn deliver, PauseFn pause)
+    : groups_(std::move(groups)),
+      options_(options),
+      merger_(subscribed, options.merger),
+      deliver_(std::move(deliver)),
+      pause_(std::move(pause)),
+      duplicates_(metrics.counter("ridge.learner.duplicates_dropped")),
+      not_addressed_(metrics.counter("ridge.learner.not_addressed")) {
+  std::sort(groups_.begin(), groups_.end());
+  for (EnsembleId e : subscribed) filters_.emplace(e, DuplicateFilter(options.filter));
+}
+
+void DeliveryPipeline::decided(EnsembleId ensemble, Instance instance, const Batch& batch) {
+  EYRIE_ASSERT(merger_.subscribed(ensemble));
+  if (log_ && log_->enabled(LogLevel::trace)) {
+    std::string ids;
+    for (const MulticastMessage& m : batch.messages) ids += " " + to_string(m.id);
+    log_->trace("decided ensemble {} instance {}:{}", ensemble.value, instance.value, batch.is_null() ? " null" : ids);
+  }
+  if (options_.fault_ignore_merge_order) return deliver_unmerged(ensemble, instance, batch);
+  auto& held = held_[ensemble];
+  held.push_back(Held{instance, batch});
+  push_held(ensemble);
+  release();
+  if (held.size() >= options_.hold_batches_max && !paused_[ensemble]) {
+    paused_[ensemble] = true;
+    if (pause_) pause_(ensemble, true);
+  }
+}
+
+void DeliveryPipeline::push_held(EnsembleId ensemble) {
+  auto& held = held_[ensemble];
+  while (!held.empty() && merger_.can_push(ensemble, held.front().batch)) {
+    merger_.push(ensemble, held.front().instance, held.front().batch);
+    held.pop_front();
+  }
+}
+
+void DeliveryPipeline::release() {
+  for (;;) {
+    while (auto merged = merger_.pop()) {
+      deliver(merged->ensemble, merged->instance, merged->final_timestamp, merged->message);
+    }
+    // Popping made room: move held batches in, and go on while that made progress.
+    bool moved = false;
+    for (auto& [ensemble, held] : held_) {
+      const std::size_t before = held.size();
+      push_held(ensemble);
+      moved = moved || held.size() != before;
+      if (held.size() < options_.hold_batches_max / 2 && paused_[ensemble]) {
+        paused_[ensemble] = false;
+        if (pause_) pause_(ensemble, false);
+      }
+    }
+    if (!moved) return;
+  }
+}
+
+void DeliveryPipeline::deliver(EnsembleId ensemble, Instance instance, WallTime final_timestamp,
+                               const MulticastMessage& message) {
+  if (!filters_.at(ensemble).admit(message)) {
+    duplicates_.add();
+    if (log_) log_->trace("dropped duplicate {} (instance {} of ensemble {})", to_string(message.id), instance.value, ensemble.value);
+    return;
+  }
+  if (!addressed_here(message)) {
+    not_addressed_.add();
+    return;
+  }
+  Delivery d;
+  d.id = message.id;
+  d.destinations = message.destinations;
+  d.final_timestamp = final_timestamp;
+  d.ensemble = ensemble;
+  d.instance = instance;
+  d.position = ++position_;
+  d.payload = message.payload;
+  deliver_(d);
+}
+
+void DeliveryPipeline::deliver_unmerged(EnsembleId ensemble, Instance instance, const Batch& batch) {
+  for (const MulticastMessage& m : batch.messages) deliver(ensemble, instance, m.timestamp, m);
+}
+
+bool DeliveryPipeline::addressed_here(const MulticastMessage& message) const {
+  // Both lists are sorted: a linear intersection test.
+  auto a = groups_.begin();
+  auto b = message.destinations.begin();
+  while (a != groups_.end() && b != message.destinations.end()) {
+    if (*a == *b) return true;
+    if (*a < *b) {
+      ++a;
+    } else {
+      ++b;
+    }
+  }
+  return false;
+}
+
+void DeliveryPipeline::check_invariants() const {
+  merger_.check_invariants();
+  for (const auto& [ensemble, filter] : filters_) filter.check_invariants();
+  for (const auto& [ensemble, held] : held_) {
+    // Paused learners stop emitting, so a hold queue overshoots its cap by at most what was
+    // already in flight when the pause was asked for (one batch per decided() call).
+    EYRIE_ASSERT(held.size() <= options_.hold_batches_max + 1 || paused_.at(ensemble));
+  }
+}
+
+}  // namespace eyrie::multicast

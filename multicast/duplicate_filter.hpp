@@ -1,0 +1,57 @@
+#pragma once
+// DuplicateFilter: drops repeated decisions of one message within one ensemble's decided stream.
+//
+// A sender retransmits a message until the coordinator acknowledges it, so the same message can
+// be decided twice (e.g. a coordinator crashed after deciding it but before acking). Every
+// retransmission goes to the same ensemble (the destinations choose it), so duplicates are
+// always within one ensemble's stream, and filtering each stream on its own is deterministic:
+// every learner of the ensemble sees the same stream and drops the same messages.
+//
+// Forgetting safely: a message carries its sender's `sender_acked_below` W: every seq below W
+// was decided before the sender built this message, hence earlier in this ensemble's stream if
+// it went to this ensemble (an acknowledged decision precedes every later proposal). So once
+// W is seen, seqs below it can only reappear as duplicates and need no memory.
+//
+// Bounds: per sender, at most `seqs_per_sender_max` seqs above the watermark are remembered
+// (the lowest are forgotten first; a correct sender keeps at most its window unacknowledged);
+// at most `senders_max` senders, forgetting the one idle for the most decided messages. A
+// duplicate of a forgotten message would be delivered again; with correct senders this needs a
+// retransmission older than either bound, which the sender's window rules out.
+
+#include <cstdint>
+#include <map>
+#include <set>
+
+#include "multicast/types.hpp"
+
+namespace eyrie::multicast {
+
+class DuplicateFilter {
+ public:
+  struct Limits {
+    std::size_t senders_max = 65536;
+    std::size_t seqs_per_sender_max = 8192;
+  };
+  explicit DuplicateFilter(Limits limits) : limits_(limits) {}
+  DuplicateFilter() : DuplicateFilter(Limits{}) {}
+
+  // True the first time `message` is seen in this stream; false for a duplicate.
+  bool admit(const MulticastMessage& message);
+
+  std::size_t senders() const { return senders_.size(); }
+  void check_invariants() const;
+
+ private:
+  struct SenderState {
+    std::uint64_t acked_below = 0;   // every seq below was decided earlier in the stream
+    std::set<std::uint64_t> seen;    // decided seqs >= acked_below
+    std::uint64_t last_active = 0;   // admission counter value when this sender was last seen
+  };
+  void evict_idlest_sender();
+
+  Limits limits_;
+  std::map<NodeId, SenderState> senders_;
+  std::uint64_t admissions_ = 0;
+};
+
+}  // namespace eyrie::multicast

@@ -1,0 +1,115 @@
+#pragma once
+// EnsembleLearner: learns the decided values of one ensemble and hands them on gap-free, in
+// instance order (Bezerra, Scalable State Machine Replication, USI 2016, §5.3.2 Algorithm 3
+// Task 5 and Algorithm 4 Task 4: the merge above needs each stream without gaps).
+//
+// A value is emitted once the learner knows that its instance is decided and holds the value:
+// - Decision (ids only) + a value it already holds with that digest (a vote of the acceptor on
+//   this node: learners in the chain already have the value, §5.3.2);
+// - Value or Distribute: both are sent only for decided values, so they are enough alone. A
+//   learner that receives Distribute forwards Value to the learners outside the chain.
+// - FetchReply: acceptors answer with their votes (§5.3.3 "Learner failure"); a vote flagged
+//   decided is enough, and so are f+1 acceptors reporting the same round and value (that is
+//   what "chosen" means in Paxos), so lost Decision messages cannot strand a learner.
+// When the next instance stays missing for learner_gap_timeout (a lost decision, a crashed
+// distributor, or an ensemble silent for longer than Δ allows), it fetches from one acceptor,
+// rotating among them on every attempt.
+//
+// Bounds: it buffers instances in [next, next + window) only; anything later is dropped
+// (counted) and fetched again once the gap closes. At most kCandidatesPerInstance undecided
+// values per instance (a newer round's value replaces the oldest). Distribute duplicates are
+// recognised over the last kForwardedRemembered instances.
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "multicast/ensemble_topology.hpp"
+#include "multicast/ensemble_wire.hpp"
+#include "runtime/env.hpp"
+
+namespace eyrie::multicast {
+
+struct LearnerOptions {
+  Duration gap_timeout = std::chrono::milliseconds(100);
+  std::size_t window_instances = 4096;
+  std::uint32_t fetch_count = 256;
+
+  static LearnerOptions from(const RidgeConfig& config);
+};
+
+class EnsembleLearner {
+ public:
+  using DecidedFn = std::function<void(EnsembleId, Instance, const Batch&)>;
+  static constexpr std::size_t kCandidatesPerInstance = 3;
+  static constexpr std::size_t kForwardedRemembered = 1024;
+
+  // Emits from `start` on (a restarted node resumes where its upper layer stands).
+  EnsembleLearner(Env& env, const EnsembleTopology& topology, LearnerOptions options, Instance start,
+                  DecidedFn on_decided);
+  EnsembleLearner(const EnsembleLearner&) = delete;
+  EnsembleLearner& operator=(const EnsembleLearner&) = delete;
+
+  void start();
+  void on_decision(const Decision& m);
+  void on_distribute(NodeId from, const Distribute& m);
+  void on_value(const Value& m);
+  void on_fetch_reply(NodeId from, const FetchReply& m);
+  // The acceptor on this node voted: the value may be decided later by a Decision.
+  void offer_vote(Instance instance, Round round, const Batch& value);
+
+  // Back-pressure from the upper layer: a paused learner emits nothing and fetches nothing; it
+  // keeps buffering within its window, and emits what is ready on resume. May be called from
+  // inside the DecidedFn.
+  void set_paused(bool paused);
+  bool paused() const { return paused_; }
+
+  Instance next() const { return next_; }
+  std::size_t buffered() const { return slots_.size(); }
+  void check_invariants() const;
+
+ private:
+  struct Candidate {
+    std::uint64_t digest;
+    Batch value;
+  };
+  struct Reported {
+    Round round;
+    std::uint64_t digest;
+  };
+  struct Slot {
+    std::optional<std::uint64_t> decided_digest;
+    std::optional<Batch> decided_value;
+    std::deque<Candidate> candidates;        // oldest first
+    std::map<NodeId, Reported> reported{};  // fetched votes, one per acceptor (bounded by 2f+1)
+  };
+
+  // The slot of `instance`, or null when it lies outside [next, next + window).
+  Slot* slot(Instance instance);
+  void learn_value(Instance instance, const Batch& value);
+  void learn_fetched_vote(NodeId acceptor, const Vote& vote);
+  void emit_ready();
+  void on_gap_timer();
+
+  Env& env_;
+  const EnsembleTopology& topology_;
+  LearnerOptions options_;
+  DecidedFn on_decided_;
+  Logger log_;
+  LogLimiter behind_limiter_;
+  Instance next_;
+  std::map<Instance, Slot> slots_;
+  std::set<Instance> forwarded_;
+  Time last_progress_{};
+  std::size_t fetch_rotation_ = 0;
+  bool paused_ = false;
+  bool emitting_ = false;  // guards emit_ready against re-entry through DecidedFn
+  Counter& dropped_ahead_;
+  Counter& fetches_;
+  Counter& digest_mismatches_;
+  Counter& behind_trim_;
+};
+
+}  // namespace eyrie::multicast

@@ -1,0 +1,50 @@
+#include "multicast/ridge_node.hpp"
+
+#include <array>
+
+#include "multicast/message_types.hpp"
+
+namespace eyrie::multicast {
+
+namespace {
+constexpr std::array<MessageTypeRange, 1> kTypes{kRidgeTypes};
+}  // namespace
+
+RidgeNode::RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, RidgeNodeOptions options)
+    : env_(env), log_(env.log().child("ridge")), multicaster_(env, config, options.sender) {
+  const NodeId self = env.self();
+  const std::vector<EnsembleId> learned = config.ensembles_learned_by(self);
+  EnsembleHost::DecidedFn on_decided;
+  if (!learned.empty()) {
+    pipeline_ = std::make_unique<DeliveryPipeline>(
+        config.groups_of(self), learned, options.pipeline, env.metrics(), std::move(on_deliver),
+        [this](EnsembleId ensemble, bool paused) {
+          if (EnsembleLearner* learner = host_->learner(ensemble)) learner->set_paused(paused);
+        });
+    pipeline_->set_log(&log_);
+    on_decided = [this](EnsembleId e, Instance k, const Batch& b) { pipeline_->decided(e, k, b); };
+  }
+  host_ = std::make_unique<EnsembleHost>(env, config, self, std::move(on_decided), options.host);
+}
+
+std::span<const MessageTypeRange> RidgeNode::message_types() const { return kTypes; }
+
+void RidgeNode::start() {
+  host_->start();
+  multicaster_.start();
+}
+
+void RidgeNode::on_message(const Message& message) {
+  if (EnsembleHost::handles(message.type)) return host_->on_message(message);
+  // ProposeAck, NotLeader, and anything else in Ridge's range: the sender rejects what it does
+  // not know (counted).
+  multicaster_.on_message(message);
+}
+
+void RidgeNode::check_invariants() const {
+  host_->check_invariants();
+  if (pipeline_) pipeline_->check_invariants();
+  multicaster_.check_invariants();
+}
+
+}  // namespace eyrie::multicast

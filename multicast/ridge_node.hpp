@@ -1,0 +1,53 @@
+#pragma once
+// RidgeNode: the "ridge" role of a node: every part the Ridge configuration gives this node
+// (acceptor, coordinator candidate and learner of some ensembles, via EnsembleHost), the
+// delivery pipeline of a group member, and a sender (Multicaster) that any node can use.
+//
+// Upper layers (the S-SMR partition runtime, tests, the simulator's multicast scenario) get
+// conservative deliveries through `on_deliver`, in the same relative order at every learner
+// (atomic order), and multicast through multicaster().
+
+#include <memory>
+#include <optional>
+
+#include "multicast/delivery_pipeline.hpp"
+#include "multicast/ensemble_host.hpp"
+#include "multicast/multicaster.hpp"
+#include "runtime/env.hpp"
+
+namespace eyrie::multicast {
+
+struct RidgeNodeOptions {
+  // Cluster nodes keep their id across restarts, so their sequence numbers must be durable.
+  Multicaster::Options sender{.durable_seqs = true};
+  DeliveryPipeline::Options pipeline{};
+  EnsembleHostOptions host{};
+};
+
+class RidgeNode final : public Role {
+ public:
+  using DeliverFn = DeliveryPipeline::DeliverFn;
+
+  // Precondition: `config` outlives the role.
+  RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, RidgeNodeOptions options = {});
+
+  std::string_view name() const override { return "ridge"; }
+  std::span<const MessageTypeRange> message_types() const override;
+  void start() override;
+  void on_message(const Message& message) override;
+  void check_invariants() const override;
+
+  Multicaster& multicaster() { return multicaster_; }
+  EnsembleHost& host() { return *host_; }
+  // Null for a node that is in no group (it learns nothing).
+  const DeliveryPipeline* pipeline() const { return pipeline_.get(); }
+
+ private:
+  Env& env_;
+  Logger log_;
+  std::unique_ptr<DeliveryPipeline> pipeline_;
+  std::unique_ptr<EnsembleHost> host_;
+  Multicaster multicaster_;
+};
+
+}  // namespace eyrie::multicast
