@@ -123,7 +123,9 @@ bool Acceptor::vote_for(Round round, Instance instance, const Batch& value) {
 }
 
 void Acceptor::on_phase2(NodeId from, const Phase2& m) {
-  const bool chain_ok = m.chain.size() == topology_.quorum() && m.chain[m.votes] == env_.self() &&
+  const bool length_ok = m.chain.size() == topology_.quorum() ||
+                         (options_.fault_accept_short_chains && !m.chain.empty() && m.chain.size() < topology_.quorum());
+  const bool chain_ok = length_ok && m.votes < m.chain.size() && m.chain[m.votes] == env_.self() &&
                         std::all_of(m.chain.begin(), m.chain.end(), [&](NodeId a) { return topology_.is_acceptor(a); }) &&
                         std::set<NodeId>(m.chain.begin(), m.chain.end()).size() == m.chain.size();
   const bool from_ok = m.votes == 0 ? sender_owns_round(from, m.round) : from == m.chain[m.votes - 1];

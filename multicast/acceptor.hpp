@@ -34,6 +34,9 @@ struct AcceptorOptions {
   std::size_t retained_instances = 100'000;
   std::size_t votes_max = 200'000;     // > retained_instances: room for undecided instances
   std::size_t reply_bytes_max = 4 << 20;  // payload bytes per Phase1B or FetchReply
+  // Fault injection for checker tests only: accept chains shorter than a majority, so that the
+  // last of them declares a decision without a quorum (a broken Phase 2).
+  bool fault_accept_short_chains = false;
 
   static AcceptorOptions from(const RidgeConfig& config);
 };

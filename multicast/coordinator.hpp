@@ -48,6 +48,9 @@ struct CoordinatorOptions {
   std::size_t phase1_window_instances = 1024;
   std::size_t inflight_instances_max = 64;
   ProposalQueue::Options queue{};
+  // Fault injection for checker tests only: chains of this many acceptors instead of a
+  // majority (0: a majority, as Paxos requires).
+  std::size_t fault_chain_length = 0;
 
   static CoordinatorOptions from(const RidgeConfig& config);
 };

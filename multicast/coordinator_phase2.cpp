@@ -125,6 +125,9 @@ std::vector<NodeId> Coordinator::choose_chain() {
   for (NodeId a : topology_.acceptors) {
     if (chain.size() < topology_.quorum() && suspected_.contains(a)) chain.push_back(a);
   }
+  if (options_.fault_chain_length > 0 && chain.size() > options_.fault_chain_length) {
+    chain.resize(options_.fault_chain_length);
+  }
   return chain;
 }
 

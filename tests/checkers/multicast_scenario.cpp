@@ -58,7 +58,8 @@ Topology choose_topology(Rng& rng, const MulticastScenarioOptions& o) {
   for (std::size_t i = 0; i < o.senders; ++i) t.senders.push_back(take());
   c.null_interval = o.null_interval;
   c.learner_gap_timeout = std::chrono::milliseconds(100);
-  c.acceptor_storage = rng.chance(1, 2) ? multicast::AcceptorStorage::disk : multicast::AcceptorStorage::memory;
+  const bool disk = rng.chance(1, 2);  // drawn even when fixed, so seeds keep their other choices
+  c.acceptor_storage = o.acceptor_storage.value_or(disk ? multicast::AcceptorStorage::disk : multicast::AcceptorStorage::memory);
   t.drop_ppm = static_cast<std::uint32_t>(rng.range(0, o.drop_ppm_max));
   t.duplicate_ppm = static_cast<std::uint32_t>(rng.range(0, o.duplicate_ppm_max));
   return t;
@@ -142,6 +143,12 @@ void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const Multicast
     const std::vector<Time> my_sends = is_sender ? sends[id] : std::vector<Time>{};
     multicast::RidgeNodeOptions options;
     options.pipeline.fault_ignore_merge_order = o.break_merge;
+    if (o.break_phase2) {
+      options.host.coordinator = multicast::CoordinatorOptions::from(t.config);
+      options.host.coordinator->fault_chain_length = 1;
+      options.host.acceptor = multicast::AcceptorOptions::from(t.config);
+      options.host.acceptor->fault_accept_short_chains = true;
+    }
     sim.add_node(sim::NodeSpec{
         .id = id,
         .make_roles = [&t, &rec, id, is_sender, correct_sender, my_sends, groups, options](Env& env) {
@@ -271,14 +278,17 @@ std::string MulticastScenario::description() const {
   const auto seconds = [](Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); };
   return fmt::format(
       "Ridge end to end: 1-{} groups (seed) of {} learners, one ensemble per group plus the shared one when "
-      "there are several (3 acceptors each, f = 1, the acceptors are the coordinator candidates; storage memory "
-      "or disk by seed), {} senders. Workload per seed: {} multicasts to 1-3 random groups during the safety "
+      "there are several (3 acceptors each, f = 1, the acceptors are the coordinator candidates; acceptor storage "
+      "{}), {} senders. Workload per seed: {} multicasts to 1-3 random groups during the safety "
       "phase, null messages every {}. Safety phase: {} s of faults (loss up to {}%, duplication up to {}%, "
       "reordering, symmetric and one-way partitions, crashes of coordinators and acceptors with at most f per "
       "ensemble down (in-memory acceptors stay down), of learners and of one sender; clock skew up to {}, drift "
       "up to {} ppm). Liveness phase: {} s healed; then MulticastChecker: integrity, validity, uniform agreement, "
       "acyclic order, per-group prefix order, final timestamps. {} simulated seconds per seed.",
-      o.groups_max, o.learners_per_group, o.senders, o.messages, to_string(o.null_interval), seconds(o.phases.safety),
+      o.groups_max, o.learners_per_group,
+      !o.acceptor_storage ? "memory or disk, by seed"
+                          : (*o.acceptor_storage == multicast::AcceptorStorage::disk ? "on disk" : "in memory"),
+      o.senders, o.messages, to_string(o.null_interval), seconds(o.phases.safety),
       o.drop_ppm_max / 10'000.0, o.duplicate_ppm_max / 10'000.0, to_string(o.clock_offset_max), o.clock_drift_ppm_max,
       seconds(o.phases.liveness), seconds(o.phases.safety + o.phases.liveness));
 }
@@ -335,6 +345,9 @@ sim::ScenarioResult MulticastScenario::run(const sim::ScenarioRun& run) const {
 
 void add_multicast_scenarios(sim::ScenarioRegistry& registry) {
   registry.add(std::make_unique<MulticastScenario>());
+  // The same with on-disk acceptors only: crashed acceptors come back with their votes.
+  registry.add(std::make_unique<MulticastScenario>(
+      MulticastScenarioOptions{.acceptor_storage = multicast::AcceptorStorage::disk}, "multicast-disk"));
 }
 
 }  // namespace eyrie::check

@@ -5,7 +5,9 @@
 // clock skew — with MulticastChecker over every learner incarnation's delivery log.
 
 #include <memory>
+#include <optional>
 
+#include "multicast/config.hpp"
 #include "runtime/sim/scenario.hpp"
 
 namespace eyrie::check {
@@ -21,6 +23,8 @@ struct MulticastScenarioOptions {
   std::uint32_t duplicate_ppm_max = 20'000;
   Duration clock_offset_max = std::chrono::milliseconds(50);
   std::int64_t clock_drift_ppm_max = 100;
+  // Acceptor storage: chosen by the seed when unset.
+  std::optional<multicast::AcceptorStorage> acceptor_storage;
   // Fault injection for negative tests: a merge that ignores timestamps across ensembles, or
   // acceptors that decide with one vote too few. Off in `eyrie sim multicast`.
   bool break_merge = false;
