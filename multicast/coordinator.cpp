@@ -45,7 +45,8 @@ Coordinator::Coordinator(Env& env, const EnsembleTopology& topology, Coordinator
       nulls_(env.metrics().counter("ridge.coordinator.null_batches")),
       classic_(env.metrics().counter("ridge.coordinator.classic_fallbacks")),
       takeovers_(env.metrics().counter("ridge.coordinator.takeovers")),
-      refused_(env.metrics().counter("ridge.coordinator.refused_messages")) {
+      refused_(env.metrics().counter("ridge.coordinator.refused_messages")),
+      redecided_(env.metrics().counter("ridge.coordinator.redecided_instances")) {
   EYRIE_ASSERT(options_.phase1_window_instances >= 2 && options_.inflight_instances_max >= 1);
 }
 
@@ -138,6 +139,7 @@ void Coordinator::step_down(Round higher) {
   if (phase1_) env_.cancel(phase1_->resend);
   if (batch_timer_) env_.cancel(*batch_timer_);
   batch_timer_.reset();
+  drop_redecisions();
   in_flight_.clear();
   awaiting_prefix_.clear();
   forced_.clear();
@@ -211,13 +213,18 @@ void Coordinator::check_invariants() const {
   EYRIE_ASSERT(decided_above_.empty() || *decided_above_.begin() > decided_below_);
   EYRIE_ASSERT(round_ <= highest_seen_);
   if (mode_ == Mode::follower) {
-    EYRIE_ASSERT(in_flight_.empty() && forced_.empty() && !phase1_);
+    EYRIE_ASSERT(in_flight_.empty() && forced_.empty() && !phase1_ && redecisions_.empty());
   } else {
     EYRIE_ASSERT(round_.candidate_index() == index_ && round_.value != 0);
   }
   for (const auto& [instance, flight] : in_flight_) {
     EYRIE_ASSERT(instance < prepared_end_ && instance < next_instance_, "proposals only in prepared instances");
     EYRIE_ASSERT(flight.round == round_);
+  }
+  EYRIE_ASSERT(redecisions_.size() <= kRedecisionsMax);
+  for (const auto& [instance, r] : redecisions_) {
+    EYRIE_ASSERT(mode_ == Mode::leading && known_decided(instance) && !in_flight_.contains(instance));
+    EYRIE_ASSERT(!r.voting || r.highest.has_value(), "Phase 2 only with the highest vote of a majority");
   }
   queue_.check_invariants();
 }

@@ -19,12 +19,16 @@
 //   batches senders' messages adaptively, proposes a null batch when idle for Δ, acknowledges
 //   decided messages, and falls back to classic Paxos for an instance undecided after
 //   phase2_timeout.
+// - Re-decision (coordinator_redecide.cpp): a learner stuck on an instance this coordinator
+//   knows decided asks for it again; the coordinator reads a majority's votes for that
+//   instance in its own round and decides the highest vote again with classic Phase 2.
 //
 // Bounds: in-flight instances ≤ 2 × inflight_instances_max (fresh batches beyond the first
 // inflight_instances_max wait for a full batch or batch_delay_max; re-proposals may use the
 // rest); decided instances remembered above the decided prefix ≤ 4 × phase1 window (later
 // ones are ignored, the prefix then advances through heartbeats); suspected acceptors ≤ 2f+1,
-// each forgiven after suspicion_expiry; senders' messages: see ProposalQueue.
+// each forgiven after suspicion_expiry; senders' messages: see ProposalQueue; re-decisions ≤
+// kRedecisionsMax at a time, each given up after kRedecisionAttemptsMax attempts.
 
 #include <map>
 #include <optional>
@@ -70,6 +74,7 @@ class Coordinator {
   void on_decision(const Decision& m);
   void on_heartbeat(NodeId from, const Heartbeat& m);
   void on_nack(const Nack& m);
+  void on_redecide(NodeId from, const Redecide& m);
 
   void check_invariants() const;
 
@@ -79,6 +84,10 @@ class Coordinator {
   Instance decided_below() const { return decided_below_; }
   std::size_t in_flight() const { return in_flight_.size(); }
   const std::set<NodeId>& suspected() const { return suspected_; }
+  std::size_t redecisions() const { return redecisions_.size(); }
+
+  static constexpr std::size_t kRedecisionsMax = 4;
+  static constexpr std::size_t kRedecisionAttemptsMax = 5;
 
  private:
   struct InFlight {
@@ -97,6 +106,17 @@ class Coordinator {
     std::map<Instance, Vote> highest{};         // highest-round vote per instance so far
     Instance trimmed_below{};
     TimerId resend{};
+  };
+  // One re-decision of an instance known decided (coordinator_redecide.cpp): first a majority's
+  // votes for it (Phase 1 in round_), then classic Phase 2 of the highest one in round_.
+  struct Redecision {
+    std::set<NodeId> read{};        // acceptors whose vote (or its absence) is known
+    std::optional<Vote> highest{};  // highest-round vote among them
+    bool voting = false;            // Phase 2 sent with highest->value
+    std::uint64_t digest = 0;
+    std::set<NodeId> phase2b{};
+    std::size_t attempts = 0;
+    TimerId timer{};
   };
 
   // Leadership (coordinator.cpp).
@@ -125,6 +145,7 @@ class Coordinator {
   void propose(Instance instance, Batch value);
   void on_phase2_timeout(Instance instance, Round round);
   void decided_by_classic(Instance instance);
+  void announce_decided(Instance instance, Round round, const Batch& value, std::uint64_t digest);
   void settle(Instance instance, std::uint64_t decided_digest);
   void acknowledge(const std::vector<MessageId>& ids);
   void flush_acknowledgements();
@@ -132,6 +153,14 @@ class Coordinator {
   void on_null_timer();
   void arm_batch_timer();
   std::size_t inflight_hard_max() const { return 2 * options_.inflight_instances_max; }
+
+  // Re-decision (coordinator_redecide.cpp).
+  void start_redecision_attempt(Instance instance);
+  void redecision_read(NodeId from, const Phase1B& m);
+  void start_redecision_phase2(Instance instance, Redecision& r);
+  bool redecision_phase2b(NodeId from, const Phase2B& m);
+  void on_redecision_timeout(Instance instance, Round round, std::size_t attempt);
+  void drop_redecisions();
 
   template <typename M>
   void send(NodeId to, const M& m) {
@@ -169,12 +198,14 @@ class Coordinator {
   std::map<NodeId, Time> suspected_since_;
   std::set<NodeId> suspected_;
   std::optional<TimerId> batch_timer_;
+  std::map<Instance, Redecision> redecisions_;  // ≤ kRedecisionsMax, only while leading
 
   Counter& proposals_;
   Counter& nulls_;
   Counter& classic_;
   Counter& takeovers_;
   Counter& refused_;
+  Counter& redecided_;
 };
 
 }  // namespace eyrie::multicast

@@ -37,6 +37,7 @@ void Coordinator::on_phase1b(NodeId from, const Phase1B& m) {
     if (m.promised_round > round_) step_down(m.promised_round);
     return;
   }
+  if (!redecisions_.empty()) redecision_read(from, m);
   if (!phase1_ || m.first != phase1_->first || phase1_->reported_end.contains(from)) return;
   Phase1Progress& p = *phase1_;
   p.reported_end[from] = std::min(m.reported_end, p.end);

@@ -170,6 +170,7 @@ void Coordinator::on_phase2b(NodeId from, const Phase2B& m) {
   if (!topology_.is_acceptor(from) || mode_ != Mode::leading || m.round != round_) return;
   suspected_.erase(from);  // it answers: fit for chains again
   suspected_since_.erase(from);
+  if (redecision_phase2b(from, m)) return;
   auto it = in_flight_.find(m.instance);
   if (it == in_flight_.end()) return;
   it->second.phase2b.insert(from);
@@ -180,15 +181,20 @@ void Coordinator::on_phase2b(NodeId from, const Phase2B& m) {
 // itself, since no chain acceptor did (Algorithm 2, Task 5).
 void Coordinator::decided_by_classic(Instance instance) {
   const InFlight& flight = in_flight_.at(instance);
-  const Decision decision{topology_.id, instance, flight.round, flight.digest};
-  const Value value{topology_.id, instance, flight.round, flight.value};
+  announce_decided(instance, flight.round, flight.value, flight.digest);
+  note_decided(instance);
+  settle(instance, flight.digest);
+}
+
+// Decision to acceptors and the other candidates, the value itself to every learner.
+void Coordinator::announce_decided(Instance instance, Round round, const Batch& value, std::uint64_t digest) {
+  const Decision decision{topology_.id, instance, round, digest};
   for (NodeId a : topology_.acceptors) send(a, decision);
   for (NodeId c : topology_.candidates) {
     if (c != env_.self()) send(c, decision);
   }
-  for (NodeId l : topology_.learners) send(l, value);
-  note_decided(instance);
-  settle(instance, flight.digest);
+  const Value message{topology_.id, instance, round, value};
+  for (NodeId l : topology_.learners) send(l, message);
 }
 
 // An instance this coordinator has in flight was decided with `decided_digest`: acknowledge

@@ -110,3 +110,12 @@ struct Nack {
   rejected @1 :UInt64;
   promised @2 :UInt64;
 }
+
+# Learner -> coordinator candidates: this learner has made no progress past `instance` for
+# several fetch rounds. The leading coordinator re-decides the instance in its own round
+# (Phase 1 for that instance, then classic Phase 2 with the highest vote), for when the vote
+# of a decided instance lives on only at acceptors that never heard its Decision.
+struct Redecide {
+  ensemble @0 :UInt32;
+  instance @1 :UInt64;
+}

@@ -76,7 +76,8 @@ void EnsembleHost::on_propose(const Message& message) {
 }
 
 // Which part handles what: acceptors take Phase 1A/2 and fetches, coordinators take the
-// answers and heartbeats, learners take values; a Decision interests all three.
+// answers, heartbeats and stuck learners' Redecide requests, learners take values; a Decision
+// interests all three.
 void EnsembleHost::route(NodeId from, MessageType type, EnsembleMessage message) {
   Parts* p = parts(ensemble_of(message));
   if (!p) return unroutable(type);
@@ -101,6 +102,7 @@ void EnsembleHost::route(NodeId from, MessageType type, EnsembleMessage message)
         if constexpr (std::is_same_v<M, Phase2B>) to(c, [&](Coordinator& x) { x.on_phase2b(from, m); });
         if constexpr (std::is_same_v<M, Heartbeat>) to(c, [&](Coordinator& x) { x.on_heartbeat(from, m); });
         if constexpr (std::is_same_v<M, Nack>) to(c, [&](Coordinator& x) { x.on_nack(m); });
+        if constexpr (std::is_same_v<M, Redecide>) to(c, [&](Coordinator& x) { x.on_redecide(from, m); });
         if constexpr (std::is_same_v<M, Distribute>) to(l, [&](EnsembleLearner& x) { x.on_distribute(from, m); });
         if constexpr (std::is_same_v<M, Value>) to(l, [&](EnsembleLearner& x) { x.on_value(m); });
         if constexpr (std::is_same_v<M, FetchReply>) to(l, [&](EnsembleLearner& x) { x.on_fetch_reply(from, m); });

@@ -26,7 +26,8 @@ EnsembleLearner::EnsembleLearner(Env& env, const EnsembleTopology& topology, Lea
       dropped_ahead_(env.metrics().counter("ridge.learner.dropped_ahead")),
       fetches_(env.metrics().counter("ridge.learner.fetches")),
       digest_mismatches_(env.metrics().counter("ridge.learner.digest_mismatches")),
-      behind_trim_(env.metrics().counter("ridge.learner.behind_trim")) {}
+      behind_trim_(env.metrics().counter("ridge.learner.behind_trim")),
+      redecide_requests_(env.metrics().counter("ridge.learner.redecide_requests")) {}
 
 void EnsembleLearner::start() {
   last_progress_ = env_.now();
@@ -163,6 +164,18 @@ void EnsembleLearner::on_gap_timer() {
   const NodeId acceptor = topology_.acceptors[fetch_rotation_++ % topology_.acceptors.size()];
   fetches_.add();
   env_.send(acceptor, kFetch, encode(Fetch{topology_.id, next_, options_.fetch_count}));
+  if (stuck_at_ != next_ || stuck_fetches_ == 0) {
+    stuck_at_ = next_;
+    stuck_fetches_ = 0;
+  }
+  // Fetches from every acceptor in turn have not completed this instance: maybe none can
+  // (its Decision reached no live acceptor). The leading coordinator can decide it again.
+  if (++stuck_fetches_ % kFetchesBeforeRedecide == 0) {
+    redecide_requests_.add();
+    log_.debug("stuck at instance {} after {} fetches; asking for a re-decision", next_.value, stuck_fetches_);
+    const Payload request = encode(Redecide{topology_.id, next_});
+    for (NodeId candidate : topology_.candidates) env_.send(candidate, kRedecide, request);
+  }
 }
 
 void EnsembleLearner::check_invariants() const {

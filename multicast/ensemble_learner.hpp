@@ -13,7 +13,10 @@
 //   what "chosen" means in Paxos), so lost Decision messages cannot strand a learner.
 // When the next instance stays missing for learner_gap_timeout (a lost decision, a crashed
 // distributor, or an ensemble silent for longer than Δ allows), it fetches from one acceptor,
-// rotating among them on every attempt.
+// rotating among them on every attempt. After kFetchesBeforeRedecide fetches without
+// progress on the same instance it also asks the coordinator candidates to decide it again
+// (Redecide; at most once per kFetchesBeforeRedecide gap timeouts): a decided vote can outlive
+// every acceptor that heard its Decision, and then no fetch can ever complete it.
 //
 // Bounds: it buffers instances in [next, next + window) only; anything later is dropped
 // (counted) and fetched again once the gap closes. At most kCandidatesPerInstance undecided
@@ -45,6 +48,7 @@ class EnsembleLearner {
   using DecidedFn = std::function<void(EnsembleId, Instance, const Batch&)>;
   static constexpr std::size_t kCandidatesPerInstance = 3;
   static constexpr std::size_t kForwardedRemembered = 1024;
+  static constexpr std::uint32_t kFetchesBeforeRedecide = 3;
 
   // Emits from `start` on (a restarted node resumes where its upper layer stands).
   EnsembleLearner(Env& env, const EnsembleTopology& topology, LearnerOptions options, Instance start,
@@ -104,12 +108,15 @@ class EnsembleLearner {
   std::set<Instance> forwarded_;
   Time last_progress_{};
   std::size_t fetch_rotation_ = 0;
+  Instance stuck_at_;                // the instance the last fetch asked for
+  std::uint32_t stuck_fetches_ = 0;  // fetches in a row for stuck_at_
   bool paused_ = false;
   bool emitting_ = false;  // guards emit_ready against re-entry through DecidedFn
   Counter& dropped_ahead_;
   Counter& fetches_;
   Counter& digest_mismatches_;
   Counter& behind_trim_;
+  Counter& redecide_requests_;
 };
 
 }  // namespace eyrie::multicast

@@ -181,6 +181,13 @@ Payload encode(const Nack& m) {
   });
 }
 
+Payload encode(const Redecide& m) {
+  return build<wire::Redecide>([&](wire::Redecide::Builder out) {
+    out.setEnsemble(m.ensemble.value);
+    out.setInstance(m.instance.value);
+  });
+}
+
 namespace {
 
 std::optional<EnsembleMessage> decode_phase1b(const Payload& payload, std::string* error) {
@@ -278,6 +285,11 @@ std::optional<EnsembleMessage> decode_ensemble_message(MessageType type, const P
   if (type == kNack) {
     return decode_as<wire::Nack>(payload, error, [](wire::Nack::Reader in) {
       return Nack{EnsembleId{in.getEnsemble()}, Round{in.getRejected()}, Round{in.getPromised()}};
+    });
+  }
+  if (type == kRedecide) {
+    return decode_as<wire::Redecide>(payload, error, [](wire::Redecide::Reader in) {
+      return Redecide{EnsembleId{in.getEnsemble()}, Instance{in.getInstance()}};
     });
   }
   if (error) *error = "unknown ensemble message type " + std::to_string(type.value);

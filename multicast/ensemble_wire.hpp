@@ -28,7 +28,8 @@ inline constexpr MessageType kFetch{1028};
 inline constexpr MessageType kFetchReply{1029};
 inline constexpr MessageType kHeartbeat{1030};
 inline constexpr MessageType kNack{1031};
-static_assert(kEnsembleFirst <= kPhase1A && kNack <= kEnsembleLast);
+inline constexpr MessageType kRedecide{1032};
+static_assert(kEnsembleFirst <= kPhase1A && kRedecide <= kEnsembleLast);
 
 // Decoding limits: far above any sane deployment, low enough that a hostile message cannot
 // make a role allocate without bound.
@@ -143,8 +144,15 @@ struct Nack {
   Round promised;
 };
 
+// Learner -> coordinator candidates: stuck at `instance`; please decide it again.
+struct Redecide {
+  static constexpr MessageType kType = kRedecide;
+  EnsembleId ensemble;
+  Instance instance;
+};
+
 using EnsembleMessage = std::variant<Phase1A, Phase1B, Phase2, Phase2Classic, Phase2B, Decision, Distribute,
-                                     Value, Fetch, FetchReply, Heartbeat, Nack>;
+                                     Value, Fetch, FetchReply, Heartbeat, Nack, Redecide>;
 
 Payload encode(const Phase1A& m);
 Payload encode(const Phase1B& m);
@@ -158,6 +166,7 @@ Payload encode(const Fetch& m);
 Payload encode(const FetchReply& m);
 Payload encode(const Heartbeat& m);
 Payload encode(const Nack& m);
+Payload encode(const Redecide& m);
 
 // Decodes a message of a type in 1020..1079. nullopt, with a reason in *error, when the type
 // is unknown or the payload malformed.

@@ -81,6 +81,27 @@ TEST_F(LearnerTest, dropsInstancesBeyondItsWindowAndFetchesAfterTheGapTimeout) {
   EXPECT_EQ(sent[0].to, kA);
 }
 
+TEST_F(LearnerTest, onGapTimer_asksCandidatesToRedecideOnlyAfterEveryFetchRoundFailed) {
+  learner.start();
+  const auto redecides = [](const std::vector<testing::Sent>& sent) {
+    return std::count_if(sent.begin(), sent.end(), [](const testing::Sent& s) { return s.type == kRedecide; });
+  };
+  env.advance(std::chrono::milliseconds(200));  // two fetches for instance 0
+  EXPECT_EQ(redecides(env.take_sent()), 0);
+  env.advance(std::chrono::milliseconds(100));  // the third: every acceptor was asked
+  auto sent = env.take_sent();
+  ASSERT_EQ(redecides(sent), 1);
+  const auto it = std::find_if(sent.begin(), sent.end(), [](const testing::Sent& s) { return s.type == kRedecide; });
+  EXPECT_EQ(it->to, NodeId{1});
+  env.advance(std::chrono::milliseconds(200));
+  EXPECT_EQ(redecides(env.take_sent()), 0) << "rate-limited to one request per three fetches";
+  learner.on_value(decided(0));  // progress: the count starts over for instance 1
+  env.advance(std::chrono::milliseconds(200));
+  EXPECT_EQ(redecides(env.take_sent()), 0);
+  env.advance(std::chrono::milliseconds(100));
+  EXPECT_EQ(redecides(env.take_sent()), 1);
+}
+
 TEST_F(LearnerTest, aDistributorForwardsToLearnersOutsideTheChainOnlyOnce) {
   const Distribute d{topo.id, Instance{0}, Round{65536}, value(0), {kB, kC}};
   learner.on_distribute(kC, d);

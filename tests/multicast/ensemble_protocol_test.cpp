@@ -229,6 +229,46 @@ TEST(EnsembleLearners, aLearnerThatMissedDecisionsFillsTheGapFromAcceptors) {
   check_learners_agree(c.journal);
 }
 
+// The chain [3, 4] decides instance 1, but 4's Decision reaches neither acceptor 3 nor acceptor
+// 5 nor the cut-off learner 7, and 4 crashes for good (memory acceptors never return). Fetches
+// now find 3's undecided vote and nothing at 5: no live acceptor can tell that it is decided,
+// and the coordinator knows it decided, so only a re-decision in its round can finish it.
+TEST(EnsembleRedecision, anInstanceWhoseDecisionNoLiveAcceptorHeardIsDecidedAgain) {
+  RidgeConfig config = test_config(split());
+  config.null_interval = 10s;  // instance numbers follow the messages only
+  Cluster c(sim::testing::quiet_options(14), split(), config);
+  c.boot_all();
+  c.multicast_at(at_ms(20), "before");
+  const std::vector<NodeId> seven{NodeId{7}};
+  const std::vector<NodeId> rest{NodeId{1}, NodeId{2}, NodeId{3}, NodeId{4}, NodeId{5}, NodeId{6}};
+  c.sim.at(at_ms(30), "lose 4's decisions", [&] {
+    c.sim.network().block(NodeId{4}, NodeId{3});
+    c.sim.network().block(NodeId{4}, NodeId{5});
+    c.sim.network().partition(rest, seven, sim::PartitionKind::one_way);
+  });
+  c.multicast_at(at_ms(40), "decided");
+  c.sim.at(at_ms(60), "crash 4 for good", [&] {
+    const Acceptor::AcceptedVote* vote = c.host(NodeId{3}).acceptor(kEnsemble)->vote(Instance{1});
+    ASSERT_NE(vote, nullptr);
+    EXPECT_FALSE(vote->decided) << "acceptor 3 never heard the Decision";
+    EXPECT_EQ(c.host(NodeId{5}).acceptor(kEnsemble)->vote(Instance{1}), nullptr);
+    EXPECT_EQ(c.host(NodeId{1}).coordinator(kEnsemble)->decided_below(), Instance{2});
+    c.sim.crash(NodeId{4});
+  });
+  c.sim.at(at_ms(80), "heal", [&] { c.sim.network().heal(); });
+  for (int i = 0; i < 5; ++i) c.multicast_at(at_ms(100 + 5 * i), "after" + std::to_string(i));
+  c.sim.run_until(at_ms(600));
+  for (NodeId learner : {NodeId{3}, NodeId{5}, NodeId{6}, NodeId{7}}) {
+    EXPECT_EQ(messages_emitted(c.journal, learner), 7u) << to_string(learner);
+    EXPECT_EQ(instance_of(c.journal, learner, MessageId{kSender, 2}), Instance{1}) << to_string(learner);
+  }
+  EXPECT_GE(c.sim.node(NodeId{1}).metrics().counter_value("ridge.coordinator.redecided_instances"), 1u);
+  EXPECT_GE(c.sim.node(NodeId{7}).metrics().counter_value("ridge.learner.redecide_requests"), 1u);
+  EXPECT_EQ(c.host(NodeId{1}).coordinator(kEnsemble)->redecisions(), 0u);
+  EXPECT_EQ(c.journal.acked, c.journal.sent);
+  check_learners_agree(c.journal);
+}
+
 TEST(EnsembleLearners, aRestartedLearnerResumesFromItsPosition) {
   Cluster c(sim::testing::quiet_options(10), split(), test_config(split()));
   c.boot_all();

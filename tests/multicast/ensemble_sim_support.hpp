@@ -24,6 +24,7 @@ struct Emitted {
   std::uint64_t digest = 0;
   std::vector<MessageId> ids;
   WallTime null_timestamp{};
+  std::vector<std::uint64_t> sender_acked_below;  // per message, parallel to ids
 };
 
 struct EnsembleJournal {
@@ -85,8 +86,11 @@ class EnsembleTestRole final : public Role {
     return options;
   }
   void record(EnsembleJournal& journal, Instance instance, const Batch& batch) {
-    Emitted e{instance, batch_digest(batch), {}, batch.null_timestamp};
-    for (const MulticastMessage& m : batch.messages) e.ids.push_back(m.id);
+    Emitted e{instance, batch_digest(batch), {}, batch.null_timestamp, {}};
+    for (const MulticastMessage& m : batch.messages) {
+      e.ids.push_back(m.id);
+      e.sender_acked_below.push_back(m.sender_acked_below);
+    }
     journal.emitted[self_].push_back(std::move(e));
   }
 

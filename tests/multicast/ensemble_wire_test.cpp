@@ -61,6 +61,7 @@ TEST(EnsembleWire, smallMessagesRoundTrip) {
   EXPECT_EQ(round_trip(Decision{EnsembleId{2}, Instance{9}, Round{77}, 0xabcdef}).digest, 0xabcdefu);
   EXPECT_EQ(round_trip(Heartbeat{EnsembleId{2}, Round{5}, true, Instance{8}}).decided_below, Instance{8});
   EXPECT_EQ(round_trip(Nack{EnsembleId{2}, Round{5}, Round{9}}).promised, Round{9});
+  EXPECT_EQ(round_trip(Redecide{EnsembleId{2}, Instance{17}}).instance, Instance{17});
   EXPECT_EQ(round_trip(Fetch{EnsembleId{2}, Instance{4}, 16}).count_max, 16u);
   EXPECT_EQ(round_trip(Phase1A{EnsembleId{2}, Round{5}, Instance{0}, Instance{64}}).end, Instance{64});
 }
