@@ -135,11 +135,14 @@ TEST_F(TransportTest, nodesExchangeMessagesBothWaysAndToSelfNeverInline) {
   for (int i = 0; i < 300; ++i) a.host.env().send(NodeId{2}, kEchoMe, Payload::copy_of("m" + std::to_string(i)));
   a.host.env().send(NodeId{1}, kEchoMe, Payload::copy_of("self"));
   EXPECT_TRUE(a.reflector->received.empty());
-  // IMMEDIATE drops what is sent before the link is up, so keep sending until echoes return.
+  // IMMEDIATE drops what is sent before a link is up, in each direction: b's echoes are lost
+  // until b's own link to a is connected, which may be well after a's link to b on a loaded
+  // machine. So keep sending until an echo has come back, not merely until b got something.
   const bool ok = run_loops_until({&a.host.loop(), &b.host.loop()}, [&] {
-    if (b.reflector->received.empty()) a.host.env().send(NodeId{2}, kEchoMe, Payload::copy_of("again"));
-    return std::count_if(a.reflector->received.begin(), a.reflector->received.end(),
-                         [](const Message& m) { return m.type == kEchoed && m.from == NodeId{2}; }) > 0;
+    const bool echoed = std::count_if(a.reflector->received.begin(), a.reflector->received.end(),
+                                      [](const Message& m) { return m.type == kEchoed && m.from == NodeId{2}; }) > 0;
+    if (!echoed) a.host.env().send(NodeId{2}, kEchoMe, Payload::copy_of("again"));
+    return echoed;
   });
   ASSERT_TRUE(ok);
   const auto& received = a.reflector->received;
