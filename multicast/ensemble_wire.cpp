@@ -47,6 +47,22 @@ Payload build(Fill&& fill) {
 
 unsigned list_size(std::size_t n) { return static_cast<unsigned>(n); }
 
+// Votes travel in Phase1B and FetchReply alike.
+template <typename VoteList>
+void write_votes(VoteList out, const std::vector<Vote>& votes) {
+  for (unsigned i = 0; i < out.size(); ++i) {
+    out[i].setInstance(votes[i].instance.value);
+    out[i].setRound(votes[i].round.value);
+    write_batch(out[i].initValue(), votes[i].value);
+    out[i].setDecided(votes[i].decided);
+  }
+}
+
+template <typename VoteReader>
+Vote read_vote(VoteReader v) {
+  return Vote{Instance{v.getInstance()}, Round{v.getRound()}, read_batch(v.getValue()), v.getDecided()};
+}
+
 // One decoder per message type: reads the root, converts, validates.
 template <typename Root, typename Convert>
 std::optional<EnsembleMessage> decode_as(const Payload& payload, std::string* error, Convert&& convert) {
@@ -76,13 +92,7 @@ Payload encode(const Phase1B& m) {
     out.setFirstInstance(m.first.value);
     out.setReportedEnd(m.reported_end.value);
     out.setTrimmedBelow(m.trimmed_below.value);
-    auto votes = out.initVotes(list_size(m.votes.size()));
-    for (unsigned i = 0; i < votes.size(); ++i) {
-      votes[i].setInstance(m.votes[i].instance.value);
-      votes[i].setRound(m.votes[i].round.value);
-      write_batch(votes[i].initValue(), m.votes[i].value);
-      votes[i].setDecided(m.votes[i].decided);
-    }
+    write_votes(out.initVotes(list_size(m.votes.size())), m.votes);
   });
 }
 
@@ -154,13 +164,7 @@ Payload encode(const FetchReply& m) {
   return build<wire::FetchReply>([&](wire::FetchReply::Builder out) {
     out.setEnsemble(m.ensemble.value);
     out.setTrimmedBelow(m.trimmed_below.value);
-    auto votes = out.initVotes(list_size(m.votes.size()));
-    for (unsigned i = 0; i < votes.size(); ++i) {
-      votes[i].setInstance(m.votes[i].instance.value);
-      votes[i].setRound(m.votes[i].round.value);
-      write_batch(votes[i].initValue(), m.votes[i].value);
-      votes[i].setDecided(m.votes[i].decided);
-    }
+    write_votes(out.initVotes(list_size(m.votes.size())), m.votes);
   });
 }
 
@@ -199,7 +203,7 @@ std::optional<EnsembleMessage> decode_phase1b(const Payload& payload, std::strin
     for (auto v : in.getVotes()) {
       const Instance instance{v.getInstance()};
       if (instance < m.first || instance >= m.reported_end) throw std::invalid_argument("vote outside the reported range");
-      m.votes.push_back(Vote{instance, Round{v.getRound()}, read_batch(v.getValue()), v.getDecided()});
+      m.votes.push_back(read_vote(v));
     }
     require_ascending(m.votes);
     if (m.reported_end < m.first) throw std::invalid_argument("reported range ends before it starts");
@@ -232,7 +236,7 @@ std::optional<EnsembleMessage> decode_fetch_reply(const Payload& payload, std::s
     FetchReply m{.ensemble = EnsembleId{in.getEnsemble()}, .trimmed_below = Instance{in.getTrimmedBelow()}};
     require_size(in.getVotes(), kVotesPerMessageMax, "votes");
     for (auto v : in.getVotes()) {
-      m.votes.push_back(Vote{Instance{v.getInstance()}, Round{v.getRound()}, read_batch(v.getValue()), v.getDecided()});
+      m.votes.push_back(read_vote(v));
     }
     require_ascending(m.votes);
     return m;
