@@ -93,6 +93,13 @@ void load_knobs(RidgeConfig& r, const ConfigSection& s, const ClusterConfig& clu
   constexpr std::string_view kStorage[] = {"memory", "disk"};
   r.acceptor_storage =
       s.choice("acceptor_storage", "memory", kStorage) == "disk" ? AcceptorStorage::disk : AcceptorStorage::memory;
+  OptimisticOptions& o = r.optimistic;
+  o.enabled = s.boolean("optimistic", o.enabled);
+  const auto coordinator_wait_us = std::chrono::duration_cast<microseconds>(o.coordinator_wait).count();
+  o.coordinator_wait = microseconds(s.integer("opt_coordinator_wait_us", coordinator_wait_us, 0, 1'000'000));
+  const auto learner_wait_us = std::chrono::duration_cast<microseconds>(o.learner_wait_max).count();
+  o.learner_wait_max = microseconds(s.integer("opt_learner_wait_max_us", learner_wait_us, 0, 10'000'000));
+  o.repropose_after = s.milliseconds("opt_repropose_ms", o.repropose_after, milliseconds(1), seconds(600));
 }
 
 // Relations between timing knobs; each one names the failure it prevents.
@@ -109,6 +116,9 @@ void check_knob_relations(const RidgeConfig& r, const ConfigSection& s) {
   // A sender that retries before the coordinator has even re-run a stuck instance only adds
   // duplicate proposals (which learners must then filter).
   if (r.sender_retry <= r.phase2_timeout) s.fail("sender_retry_ms", "expected more than phase2_timeout_ms");
+  // A learner that re-proposes before the sender has retried even once competes with a
+  // sender that is merely slow.
+  if (r.optimistic.repropose_after <= r.sender_retry) s.fail("opt_repropose_ms", "expected more than sender_retry_ms");
   // A learner that missed every in-flight decision must still find them at the acceptors.
   if (r.retained_instances < r.inflight_instances_max) {
     s.fail("retained_instances", fmt::format("expected at least inflight_instances_max ({}), got {}",

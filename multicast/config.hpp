@@ -36,6 +36,23 @@ struct BatchingOptions {
   Duration batch_delay_max = std::chrono::milliseconds(1);
 };
 
+// Optimistic delivery (§5.3.4). When enabled, senders also push each message to the learners
+// of its destination groups, the coordinator proposes in initial-timestamp order, decisions
+// reach learners as ids (learners take payloads from the pushes, fetching what they missed),
+// and learners opt-deliver in (timestamp, ensemble, id) order after an estimated wait.
+struct OptimisticOptions {
+  bool enabled = false;
+  // (b) the coordinator holds a message until the wall clock passes its timestamp plus this,
+  // then proposes held messages in timestamp order.
+  Duration coordinator_wait = std::chrono::microseconds(500);
+  // (c) a learner opt-delivers a message once the wall clock passes its timestamp plus an
+  // estimate of the push delay (a high percentile of observed arrival - timestamp), capped here.
+  Duration learner_wait_max = std::chrono::milliseconds(2);
+  // A learner that opt-delivered a message and has not seen it decided after this proposes it
+  // itself (its sender may have crashed after pushing it).
+  Duration repropose_after = std::chrono::seconds(1);
+};
+
 struct RidgeConfig {
   std::vector<GroupConfig> groups;        // sorted by id
   std::vector<EnsembleConfig> ensembles;  // sorted by id; one per group, plus the shared one if groups > 1
@@ -51,6 +68,7 @@ struct RidgeConfig {
   std::size_t sender_window_max = 4096;   // messages a sender keeps unacknowledged
   std::size_t retained_instances = 100'000;  // acceptors keep at least this many decided instances for catch-up
   AcceptorStorage acceptor_storage = AcceptorStorage::memory;
+  OptimisticOptions optimistic{};
 
   // Validates the [ridge] section against the cluster's nodes; throws ConfigError.
   static RidgeConfig from(const ClusterConfig& cluster);

@@ -79,6 +79,7 @@ void DeliveryPipeline::deliver(EnsembleId ensemble, Instance instance, WallTime 
   Delivery d;
   d.id = message.id;
   d.destinations = message.destinations;
+  d.timestamp = message.timestamp;
   d.final_timestamp = final_timestamp;
   d.ensemble = ensemble;
   d.instance = instance;

@@ -16,8 +16,17 @@ RidgeNode::RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, 
   const std::vector<EnsembleId> learned = config.ensembles_learned_by(self);
   EnsembleHost::DecidedFn on_decided;
   if (!learned.empty()) {
+    Counter& delivered = env.metrics().counter("ridge.delivered");
+    Counter& delivered_bytes = env.metrics().counter("ridge.delivered_bytes");
+    Histogram& latency = env.metrics().histogram("ridge.cons_latency_us");
+    auto deliver = [this, &delivered, &delivered_bytes, &latency, fn = std::move(on_deliver)](const Delivery& d) {
+      delivered.add();
+      delivered_bytes.add(d.payload.size());
+      latency.record(std::chrono::duration_cast<std::chrono::microseconds>(env_.wall_clock() - d.timestamp).count());
+      if (fn) fn(d);
+    };
     pipeline_ = std::make_unique<DeliveryPipeline>(
-        config.groups_of(self), learned, options.pipeline, env.metrics(), std::move(on_deliver),
+        config.groups_of(self), learned, options.pipeline, env.metrics(), std::move(deliver),
         [this](EnsembleId ensemble, bool paused) {
           if (EnsembleLearner* learner = host_->learner(ensemble)) learner->set_paused(paused);
         });

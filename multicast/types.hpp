@@ -68,14 +68,28 @@ struct Batch {
   bool is_null() const { return messages.empty(); }
 };
 
-// What a learner hands its upper layer, conservatively (and later optimistically).
+// What a learner hands its upper layer conservatively: the decided, merged order.
 struct Delivery {
   MessageId id;
   std::vector<GroupId> destinations;
+  WallTime timestamp{};        // initial timestamp (the sender's wall clock)
   WallTime final_timestamp{};  // (final_timestamp, ensemble) strictly increases along a learner's deliveries
   EnsembleId ensemble;         // the ensemble that ordered it (ties on timestamp break by it)
   Instance instance;           // the consensus instance that decided it
   std::uint64_t position = 0;  // 1-based index in this learner's conservative delivery sequence
+  Payload payload;
+};
+
+// What a learner hands its upper layer optimistically (§5.3.4): a message the sender pushed to
+// it, in initial-timestamp order once the learner's wait for earlier ones ran out. Not final:
+// the conservative order may differ (a mistake, §5.1). Every message is opt-delivered exactly
+// once and conservatively delivered exactly once at a learner, opt first.
+struct OptDelivery {
+  MessageId id;
+  std::vector<GroupId> destinations;
+  WallTime timestamp{};        // initial timestamp: the optimistic order is (timestamp, ensemble, id)
+  EnsembleId ensemble;         // the ensemble that orders it
+  std::uint64_t position = 0;  // 1-based index in this learner's optimistic delivery sequence
   Payload payload;
 };
 

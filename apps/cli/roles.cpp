@@ -20,13 +20,11 @@ bool any_node_has(const ClusterConfig& config, std::string_view role) {
 }
 
 // A node's Ridge role with the configuration it refers to. Until an upper layer (the S-SMR
-// runtime) consumes deliveries, a standalone `eyrie node` only counts them.
+// runtime) consumes deliveries, a standalone `eyrie node` only counts them (RidgeNode's metrics).
 class StandaloneRidge final : public Role {
  public:
   StandaloneRidge(Env& env, multicast::RidgeConfig config)
-      : config_(std::move(config)),
-        delivered_(env.metrics().counter("ridge.delivered")),
-        node_(env, config_, [this](const multicast::Delivery&) { delivered_.add(); }) {}
+      : config_(std::move(config)), node_(env, config_, [](const multicast::Delivery&) {}) {}
   std::string_view name() const override { return node_.name(); }
   std::span<const MessageTypeRange> message_types() const override { return node_.message_types(); }
   void start() override { node_.start(); }
@@ -35,7 +33,6 @@ class StandaloneRidge final : public Role {
 
  private:
   multicast::RidgeConfig config_;  // before node_: the node refers to it
-  Counter& delivered_;
   multicast::RidgeNode node_;
 };
 }  // namespace
