@@ -92,6 +92,11 @@ void DeliveryPipeline::deliver_unmerged(EnsembleId ensemble, Instance instance, 
   for (const MulticastMessage& m : batch.messages) deliver(ensemble, instance, m.timestamp, m);
 }
 
+bool DeliveryPipeline::merged_already(EnsembleId ensemble, const MessageId& id) const {
+  const auto it = filters_.find(ensemble);
+  return it != filters_.end() && it->second.seen(id);
+}
+
 bool DeliveryPipeline::addressed_here(const MulticastMessage& message) const {
   // Both lists are sorted: a linear intersection test.
   auto a = groups_.begin();

@@ -46,6 +46,9 @@ class DeliveryPipeline {
   void decided(EnsembleId ensemble, Instance instance, const Batch& batch);
 
   std::uint64_t delivered() const { return position_; }
+  // Whether `id`, ordered by `ensemble`, has left the merge already (delivered here if it was
+  // addressed here); false for an ensemble this node does not learn.
+  bool merged_already(EnsembleId ensemble, const MessageId& id) const;
   void set_log(Logger* log) { log_ = log; }
   void check_invariants() const;
 

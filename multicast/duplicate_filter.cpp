@@ -13,18 +13,26 @@ bool DuplicateFilter::admit(const MulticastMessage& message) {
   }
   SenderState& s = it->second;
   s.last_active = ++admissions_;
-  if (seq < s.acked_below || s.seen.count(seq) != 0) return false;
+  if (s.claims.covers(seq) || s.seen.count(seq) != 0) return false;
   s.seen.insert(seq);
-  if (message.sender_acked_below > s.acked_below) {
-    s.acked_below = message.sender_acked_below;
-    s.seen.erase(s.seen.begin(), s.seen.lower_bound(s.acked_below));
-  }
+  if (s.claims.raise(seq, message.sender_acked_below)) forget_covered(s, SenderClaims::life_of(seq));
   while (s.seen.size() > limits_.seqs_per_sender_max) {
-    // Forget the oldest; raising the watermark keeps "below it means seen" true for them.
-    s.acked_below = *s.seen.begin() + 1;
-    s.seen.erase(s.seen.begin());
+    // Forget the oldest; a claim up to it keeps "covered means seen" true for it.
+    const std::uint64_t oldest = *s.seen.begin();
+    s.claims.raise(oldest, oldest + 1);
+    forget_covered(s, SenderClaims::life_of(oldest));
   }
   return true;
+}
+
+void DuplicateFilter::forget_covered(SenderState& s, std::uint64_t life) {
+  s.seen.erase(s.seen.begin(), s.seen.lower_bound(s.claims.forgotten_below_seq()));
+  s.seen.erase(s.seen.lower_bound(SenderClaims::life_base(life)), s.seen.lower_bound(s.claims.below(life)));
+}
+
+bool DuplicateFilter::seen(const MessageId& id) const {
+  const auto it = senders_.find(id.sender);
+  return it != senders_.end() && (it->second.claims.covers(id.seq) || it->second.seen.contains(id.seq));
 }
 
 void DuplicateFilter::evict_idlest_sender() {
@@ -39,7 +47,9 @@ void DuplicateFilter::check_invariants() const {
   EYRIE_ASSERT(senders_.size() <= limits_.senders_max);
   for (const auto& [sender, s] : senders_) {
     EYRIE_ASSERT(s.seen.size() <= limits_.seqs_per_sender_max);
-    EYRIE_ASSERT(s.seen.empty() || *s.seen.begin() >= s.acked_below);
+    // Spot checks (the whole set would cost too much after every simulated event).
+    EYRIE_ASSERT(s.seen.empty() || (!s.claims.covers(*s.seen.begin()) && !s.claims.covers(*s.seen.rbegin())));
+    EYRIE_ASSERT(s.claims.lives() <= SenderClaims::kLivesMax);
   }
 }
 

@@ -7,10 +7,12 @@
 // always within one ensemble's stream, and filtering each stream on its own is deterministic:
 // every learner of the ensemble sees the same stream and drops the same messages.
 //
-// Forgetting safely: a message carries its sender's `sender_acked_below` W: every seq below W
-// was decided before the sender built this message, hence earlier in this ensemble's stream if
-// it went to this ensemble (an acknowledged decision precedes every later proposal). So once
-// W is seen, seqs below it can only reappear as duplicates and need no memory.
+// Forgetting safely: a message carries its sender's `sender_acked_below` W: every seq of the
+// message's sender life below W was decided before the sender built this message, hence
+// earlier in this ensemble's stream if it went to this ensemble (an acknowledged decision
+// precedes every later proposal). So once W is seen, those seqs can only reappear as
+// duplicates and need no memory (SenderClaims; a restarted sender's earlier lives keep their
+// own claims).
 //
 // Bounds: per sender, at most `seqs_per_sender_max` seqs above the watermark are remembered
 // (the lowest are forgotten first; a correct sender keeps at most its window unacknowledged);
@@ -22,6 +24,7 @@
 #include <map>
 #include <set>
 
+#include "multicast/sender_claims.hpp"
 #include "multicast/types.hpp"
 
 namespace eyrie::multicast {
@@ -37,17 +40,21 @@ class DuplicateFilter {
 
   // True the first time `message` is seen in this stream; false for a duplicate.
   bool admit(const MulticastMessage& message);
+  // Whether admit() would call `id` a duplicate now (it was admitted, or lies below its
+  // sender's watermark).
+  bool seen(const MessageId& id) const;
 
   std::size_t senders() const { return senders_.size(); }
   void check_invariants() const;
 
  private:
   struct SenderState {
-    std::uint64_t acked_below = 0;   // every seq below was decided earlier in the stream
-    std::set<std::uint64_t> seen;    // decided seqs >= acked_below
+    SenderClaims claims;             // seqs decided earlier in the stream, by the sender's word
+    std::set<std::uint64_t> seen;    // decided seqs that no claim covers
     std::uint64_t last_active = 0;   // admission counter value when this sender was last seen
   };
   void evict_idlest_sender();
+  static void forget_covered(SenderState& s, std::uint64_t life);
 
   Limits limits_;
   std::map<NodeId, SenderState> senders_;
