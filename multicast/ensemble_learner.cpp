@@ -46,7 +46,11 @@ EnsembleLearner::Slot* EnsembleLearner::slot(Instance instance) {
 
 void EnsembleLearner::on_decision(const Decision& m) {
   Slot* s = slot(m.instance);
-  if (!s || s->decided_digest) return;
+  if (!s) return;
+  if (s->decided_digest) {
+    if (*s->decided_digest != m.digest) digest_mismatches_.add();  // Paxos decides one value
+    return;
+  }
   s->decided_digest = m.digest;
   if (!s->decided_value) {
     const auto it = std::find_if(s->candidates.begin(), s->candidates.end(),

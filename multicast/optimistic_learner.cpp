@@ -194,6 +194,16 @@ bool OptimisticLearner::complete(EnsembleId ensemble, MulticastMessage& message)
 void OptimisticLearner::repropose_tick() {
   env_.after(options_.repropose_after / 2, [this] { repropose_tick(); });
   const Time now = env_.now();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    // The duplicate filter took it for delivered (past one of its bounds): it will never be
+    // delivered conservatively here, so stop waiting for it.
+    if (it->second.delivered && delivered_before_(it->second.ensemble, it->first)) {
+      if (auto u = std::find(unmatched_.begin(), unmatched_.end(), it->first); u != unmatched_.end()) unmatched_.erase(u);
+      it = entries_.erase(it);
+      continue;
+    }
+    ++it;
+  }
   for (auto& [id, e] : entries_) {
     if (!e.delivered || now - e.delivered_at < options_.repropose_after) continue;
     if (e.proposed_at != Time{} && now - e.proposed_at < options_.repropose_after) continue;

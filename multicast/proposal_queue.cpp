@@ -139,17 +139,20 @@ void ProposalQueue::remember_decided(const MessageId& id) {
 void ProposalQueue::forget_acked(const MessageId& id, std::uint64_t acked_below) {
   auto it = claims_.find(id.sender);
   if (it == claims_.end()) {
-    if (acked_below == 0) return;
-    it = claims_.emplace(id.sender, SenderClaims{}).first;
+    // A sender's first claim; a message that claims nothing (a life's first) adds no entry.
+    SenderClaims fresh;
+    if (!fresh.raise(id.seq, acked_below)) return;
+    it = claims_.emplace(id.sender, fresh).first;
+  } else if (!it->second.raise(id.seq, acked_below)) {
+    return;
   }
-  SenderClaims& claims = it->second;
-  if (!claims.raise(id.seq, acked_below)) return;
+  const SenderClaims& claims = it->second;
   const std::uint64_t life = SenderClaims::life_of(id.seq);
   decided_.erase(decided_.lower_bound(MessageId{id.sender, 0}),
                  decided_.lower_bound(MessageId{id.sender, claims.forgotten_below_seq()}));
   decided_.erase(decided_.lower_bound(MessageId{id.sender, SenderClaims::life_base(life)}),
                  decided_.lower_bound(MessageId{id.sender, claims.below(life)}));
-  if (claims_.size() > options_.senders_max) {
+  while (claims_.size() > options_.senders_max) {
     auto victim = claims_.begin();
     if (victim->first == id.sender) ++victim;
     claims_.erase(victim);
