@@ -14,8 +14,14 @@
 namespace eyrie::testing {
 
 NodeProcess::NodeProcess(const std::filesystem::path& binary, const std::filesystem::path& config, NodeId id,
-                         const std::filesystem::path& log) {
-  const std::string id_text = std::to_string(id.value);
+                         const std::filesystem::path& log, const std::vector<std::string>& extra_args) {
+  // The whole argument vector is built before fork: the child may only make async-signal-safe calls.
+  std::vector<std::string> words{"eyrie", "node", "--config", config.string(), "--id", std::to_string(id.value),
+                                 "--log-level", "info"};
+  words.insert(words.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
   const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -28,8 +34,7 @@ NodeProcess::NodeProcess(const std::filesystem::path& binary, const std::filesys
     ::dup2(fd, STDOUT_FILENO);
     ::dup2(fd, STDERR_FILENO);
   }
-  ::execl(binary.c_str(), "eyrie", "node", "--config", config.c_str(), "--id", id_text.c_str(), "--log-level",
-          "info", static_cast<char*>(nullptr));
+  ::execv(binary.c_str(), argv.data());
   ::_exit(127);
 }
 

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "runtime/types.hpp"
 
@@ -14,9 +16,9 @@ namespace eyrie::testing {
 
 class NodeProcess {
  public:
-  // Starts `eyrie node --config <config> --id <id>`, its output appended to <log>.
+  // Starts `eyrie node --config <config> --id <id> <extra_args...>`, its output appended to <log>.
   NodeProcess(const std::filesystem::path& binary, const std::filesystem::path& config, NodeId id,
-              const std::filesystem::path& log);
+              const std::filesystem::path& log, const std::vector<std::string>& extra_args = {});
   ~NodeProcess();
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;
