@@ -39,20 +39,17 @@ constexpr std::string_view kUsage = R"(usage: eyrie multicast <load|check> [opti
 Run `eyrie multicast <sub> --help` for options.
 )";
 
-// "1,2" -> groups, each a group of `ridge`; nullopt for anything else.
+// "1,2" -> distinct groups, each a group of `ridge`; nullopt for anything else.
 std::optional<std::vector<multicast::GroupId>> parse_groups(std::string_view text, const multicast::RidgeConfig& ridge) {
+  const auto values = parse_integer_list(text, 0, UINT32_MAX);
+  if (!values) return std::nullopt;
   std::vector<multicast::GroupId> groups;
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    const auto value = parse_integer(text.substr(0, comma));
-    if (!value || *value < 0 || *value > UINT32_MAX) return std::nullopt;
-    const multicast::GroupId g{static_cast<std::uint32_t>(*value)};
+  for (long long v : *values) {
+    const multicast::GroupId g{static_cast<std::uint32_t>(v)};
     const bool known = std::any_of(ridge.groups.begin(), ridge.groups.end(), [g](const auto& c) { return c.id == g; });
     if (!known || std::find(groups.begin(), groups.end(), g) != groups.end()) return std::nullopt;
     groups.push_back(g);
-    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
   }
-  if (groups.empty()) return std::nullopt;
   return groups;
 }
 
