@@ -17,12 +17,16 @@ constexpr Duration kTick = std::chrono::milliseconds(1);
 }  // namespace
 
 MulticastLoad::MulticastLoad(Env& env, const multicast::RidgeConfig& config, MulticastLoadOptions options)
-    : env_(env), config_(config), options_(std::move(options)), sender_(env, config, multicast::Multicaster::Options{}) {
+    : env_(env),
+      window_(options.outstanding_max == 0 ? config.sender_window_max
+                                           : std::min(options.outstanding_max, config.sender_window_max)),
+      options_(std::move(options)),
+      sender_(env, config, multicast::Multicaster::Options{}) {
   EYRIE_ASSERT(!options_.groups.empty() && options_.global_percent <= 100);
   sender_.set_on_acknowledged([this](const multicast::MessageId& id) {
     ++acknowledged_;
     unacknowledged_.erase(id.seq);
-    if (mode_ == Mode::max) issue(config_.sender_window_max);
+    if (mode_ == Mode::max) issue(window_);
   });
 }
 
@@ -43,7 +47,7 @@ void MulticastLoad::run_paced(double rate_per_s) {
 
 void MulticastLoad::run_max() {
   mode_ = Mode::max;
-  issue(config_.sender_window_max);
+  issue(window_);
 }
 
 void MulticastLoad::pause() { mode_ = Mode::paused; }
@@ -57,9 +61,9 @@ void MulticastLoad::tick() {
   if (mode_ == Mode::paced) {
     const double elapsed_s = std::chrono::duration<double>(env_.now() - paced_since_).count();
     const auto due = static_cast<std::uint64_t>(std::floor(rate_per_s_ * elapsed_s));
-    if (due > paced_sent_) issue(std::min<std::uint64_t>(due - paced_sent_, config_.sender_window_max));
+    if (due > paced_sent_) issue(std::min<std::uint64_t>(due - paced_sent_, window_));
   } else if (mode_ == Mode::max) {
-    issue(config_.sender_window_max);
+    issue(window_);
   }
   env_.after(kTick, [this] { tick(); });
 }
@@ -70,7 +74,7 @@ void MulticastLoad::issue(std::uint64_t count) {
 }
 
 bool MulticastLoad::issue_one() {
-  if (!sender_.ready() || sender_.outstanding() >= config_.sender_window_max) return false;
+  if (!sender_.ready() || sender_.outstanding() >= window_) return false;
   const std::uint64_t index = sent_ + 1;
   std::vector<multicast::GroupId> destinations = destinations_of(index);
   // The index is the seq for an external sender (fresh id, seqs from 1); see load_payload.hpp.

@@ -10,8 +10,9 @@
 // groups or more), else to groups[i % groups.size()]; its payload is make_load_payload(seq,
 // size, phase), the phase set by set_phase().
 //
-// Bounds: the sender's window (RidgeConfig::sender_window_max) and the pacing tick: a paced run
-// that fell behind (window full) catches up by at most one window per tick.
+// Bounds: the window (MulticastLoadOptions::outstanding_max, at most the sender's
+// RidgeConfig::sender_window_max) and the pacing tick: a paced run that fell behind (window
+// full) catches up by at most one window per tick.
 
 #include <cstdint>
 #include <functional>
@@ -29,6 +30,10 @@ struct MulticastLoadOptions {
   std::vector<multicast::GroupId> groups;  // non-empty, each a group of the configuration
   unsigned global_percent = 0;             // 0..100; used with two groups or more
   std::size_t size_bytes = 100;
+  // Messages kept unacknowledged at most: 0 for the sender's own window
+  // (RidgeConfig::sender_window_max), else the smaller of the two. A benchmark bounds the bytes
+  // in flight this way, so that large messages measure throughput rather than queueing.
+  std::size_t outstanding_max = 0;
   // Called for every message the sender accepted, in seq order (for the sent log).
   std::function<void(const multicast::MessageId&, const std::vector<multicast::GroupId>&, const Payload&)> on_sent{};
 };
@@ -69,7 +74,7 @@ class MulticastLoad final : public Role {
   std::vector<multicast::GroupId> destinations_of(std::uint64_t index) const;
 
   Env& env_;
-  const multicast::RidgeConfig& config_;
+  std::size_t window_;
   MulticastLoadOptions options_;
   multicast::Multicaster sender_;
   Mode mode_ = Mode::paused;

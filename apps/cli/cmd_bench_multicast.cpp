@@ -69,6 +69,7 @@ struct MulticastBenchOptions {
   double low_seconds = 2;
   double raw_seconds = 2;
   unsigned global_percent = 0;
+  std::size_t window_bytes = 8 << 20;  // the sender keeps at most this many payload bytes unacknowledged
 };
 
 struct BenchConfig {
@@ -211,6 +212,7 @@ class ConfigRun {
       for (const auto& g : ridge_.groups) load_options.groups.push_back(g.id);
       load_options.global_percent = o_.global_percent;
       load_options.size_bytes = c_.size;
+      load_options.outstanding_max = std::max<std::size_t>(o_.window_bytes / c_.size, 16);
       auto role = std::make_unique<experiments::MulticastLoad>(env, ridge_, std::move(load_options));
       load_ = role.get();
       std::vector<std::unique_ptr<Role>> roles;
@@ -485,7 +487,10 @@ int multicast_bench_command(std::span<char* const> args) {
       ("low-rate", po::value<double>()->default_value(200.0), "messages per second of the low-load window")
       ("low-seconds", po::value<double>()->default_value(2.0), "measured seconds at low load per configuration")
       ("raw-seconds", po::value<double>()->default_value(2.0), "seconds of each raw ZeroMQ measurement per size")
-      ("global-percent", po::value<int>()->default_value(0), "with 2+ groups: percent of messages to every group (0..100)");
+      ("global-percent", po::value<int>()->default_value(0), "with 2+ groups: percent of messages to every group (0..100)")
+      ("window-bytes", po::value<long long>()->default_value(8 << 20),
+       "at max load, payload bytes the sender keeps unacknowledged (at least 16 messages, at most [ridge] "
+       "sender_window_max = 4096)");
   po::variables_map vm;
   if (!parse_options(args, options, vm)) return vm.count("help") ? 0 : 2;
   MulticastBenchOptions o;
@@ -516,6 +521,9 @@ int multicast_bench_command(std::span<char* const> args) {
   const int percent = vm["global-percent"].as<int>();
   if (percent < 0 || percent > 100) return usage_error(options, "--global-percent: expected 0..100");
   o.global_percent = static_cast<unsigned>(percent);
+  const long long window = vm["window-bytes"].as<long long>();
+  if (window < 1 || window > (1LL << 32)) return usage_error(options, "--window-bytes: expected 1..4294967296");
+  o.window_bytes = static_cast<std::size_t>(window);
   return run_multicast_bench(o);
 }
 
