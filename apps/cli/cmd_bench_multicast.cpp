@@ -70,6 +70,7 @@ struct MulticastBenchOptions {
   double raw_seconds = 2;
   unsigned global_percent = 0;
   std::size_t window_bytes = 8 << 20;  // the sender keeps at most this many payload bytes unacknowledged
+  std::vector<std::string> ridge_settings;  // "key = value" lines added to every configuration's [ridge]
 };
 
 struct BenchConfig {
@@ -89,7 +90,8 @@ std::string_view storage_name(AcceptorStorage s) { return s == AcceptorStorage::
 
 // Nodes 1-3: acceptors and candidates of every ensemble, each ensemble starting its candidate
 // list and Phase 2 chain on another node; nodes 4..: the learners, group by group.
-std::string cluster_toml(const BenchConfig& c, int learners, const std::filesystem::path& data_dir) {
+std::string cluster_toml(const BenchConfig& c, const MulticastBenchOptions& o, const std::filesystem::path& data_dir) {
+  const int learners = o.learners;
   const int nodes = kAcceptors + c.groups * learners;
   const std::vector<std::uint16_t> ports = net::pick_free_ports("127.0.0.1", static_cast<std::size_t>(nodes));
   std::string text = fmt::format("[cluster]\nname = \"bench\"\ndata_dir = \"{}\"\nlog_level = \"warn\"\n", data_dir.string());
@@ -98,6 +100,7 @@ std::string cluster_toml(const BenchConfig& c, int learners, const std::filesyst
                         ports[static_cast<std::size_t>(id - 1)]);
   }
   text += fmt::format("\n[ridge]\nacceptor_storage = \"{}\"\noptimistic = {}\n", storage_name(c.storage), c.optimistic);
+  for (const std::string& setting : o.ridge_settings) text += setting + "\n";
   for (int g = 1; g <= c.groups; ++g) {
     std::string members;
     for (int i = 0; i < learners; ++i) members += fmt::format("{}{}", i ? ", " : "", kAcceptors + (g - 1) * learners + i + 1);
@@ -351,6 +354,22 @@ std::filesystem::path make_temp_dir() {
   return pattern;
 }
 
+// `text` as a JSON string literal.
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(ch)));
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
 std::string json(const std::optional<double>& v, int decimals = 0) {
   return v ? fmt::format("{:.{}f}", *v, decimals) : "null";
 }
@@ -403,7 +422,7 @@ bool run_config(const BenchConfig& c, const MulticastBenchOptions& o, const RawF
   std::string body;
   bool ok = true;
   try {
-    std::ofstream(dir / "cluster.toml") << cluster_toml(c, o.learners, dir / "data");
+    std::ofstream(dir / "cluster.toml") << cluster_toml(c, o, dir / "data");
     const ClusterConfig config = ClusterConfig::load(dir / "cluster.toml");
     validate_modules(config);
     const multicast::RidgeConfig ridge = multicast::RidgeConfig::from(config);
@@ -412,8 +431,8 @@ bool run_config(const BenchConfig& c, const MulticastBenchOptions& o, const RawF
     body = figures_json(c, o, run.run(), raw);
   } catch (const std::exception& e) {
     ok = false;
-    body = fmt::format("\"error\":\"{} (node logs in {})\",\"raw_mb_per_s\":{:.1f},\"raw_rtt_p50_us\":{:.1f}", e.what(),
-                       dir.string(), raw.mb_per_s, raw.rtt_p50_us);
+    body = fmt::format("\"error\":{},\"raw_mb_per_s\":{:.1f},\"raw_rtt_p50_us\":{:.1f}",
+                       json_string(fmt::format("{} (node logs in {})", e.what(), dir.string())), raw.mb_per_s, raw.rtt_p50_us);
   }
   std::printf("%s\n", fmt::format("{{\"bench\":\"multicast\",\"groups\":{},\"learners\":{},\"size\":{},\"storage\":\"{}\","
                                   "\"optimistic\":{},\"seconds\":{},\"global_percent\":{},\"low_rate\":{},{}}}",
@@ -441,6 +460,32 @@ std::optional<std::vector<T>> parse_choices(std::string_view text, const std::ve
   return values;
 }
 
+std::vector<BenchConfig> configurations(const MulticastBenchOptions& o) {
+  std::vector<BenchConfig> out;
+  for (int groups : o.groups) {
+    for (std::size_t size : o.sizes) {
+      for (AcceptorStorage storage : o.storages) {
+        for (bool optimistic : o.optimistic) out.push_back(BenchConfig{groups, size, storage, optimistic});
+      }
+    }
+  }
+  return out;
+}
+
+// Stops before measuring anything when a configuration's cluster file would be refused (a
+// bad --ridge setting); returns the error.
+std::optional<std::string> check_configurations(const MulticastBenchOptions& o) {
+  for (const BenchConfig& c : configurations(o)) {
+    try {
+      const ClusterConfig config = ClusterConfig::parse(cluster_toml(c, o, "/nonexistent"), "cluster.toml", "/tmp");
+      validate_modules(config);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+  return std::nullopt;
+}
+
 int run_multicast_bench(const MulticastBenchOptions& o) {
   std::map<std::size_t, RawFigures> raw;
   for (std::size_t size : o.sizes) {
@@ -449,15 +494,7 @@ int run_multicast_bench(const MulticastBenchOptions& o) {
     raw[size] = RawFigures{throughput.per_second() * static_cast<double>(size) / 1e6, round_trips.p50_us};
   }
   bool all_ok = true;
-  for (int groups : o.groups) {
-    for (std::size_t size : o.sizes) {
-      for (AcceptorStorage storage : o.storages) {
-        for (bool optimistic : o.optimistic) {
-          all_ok &= run_config(BenchConfig{groups, size, storage, optimistic}, o, raw.at(size));
-        }
-      }
-    }
-  }
+  for (const BenchConfig& c : configurations(o)) all_ok &= run_config(c, o, raw.at(c.size));
   return all_ok ? 0 : 1;
 }
 
@@ -490,7 +527,10 @@ int multicast_bench_command(std::span<char* const> args) {
       ("global-percent", po::value<int>()->default_value(0), "with 2+ groups: percent of messages to every group (0..100)")
       ("window-bytes", po::value<long long>()->default_value(8 << 20),
        "at max load, payload bytes the sender keeps unacknowledged (at least 16 messages, at most [ridge] "
-       "sender_window_max = 4096)");
+       "sender_window_max = 4096)")
+      ("ridge", po::value<std::vector<std::string>>()->composing(),
+       "KEY=VALUE: a setting added to every configuration's [ridge] section (docs/cluster-file.md), e.g. "
+       "null_interval_ms=1; repeatable");
   po::variables_map vm;
   if (!parse_options(args, options, vm)) return vm.count("help") ? 0 : 2;
   MulticastBenchOptions o;
@@ -524,6 +564,22 @@ int multicast_bench_command(std::span<char* const> args) {
   const long long window = vm["window-bytes"].as<long long>();
   if (window < 1 || window > (1LL << 32)) return usage_error(options, "--window-bytes: expected 1..4294967296");
   o.window_bytes = static_cast<std::size_t>(window);
+  if (vm.count("ridge")) {
+    for (const std::string& setting : vm["ridge"].as<std::vector<std::string>>()) {
+      const std::size_t eq = setting.find('=');
+      const std::string key = setting.substr(0, eq);
+      if (eq == std::string::npos || key.empty() || key == "acceptor_storage" || key == "optimistic" ||
+          key.find_first_not_of("abcdefghijklmnopqrstuvwxyz_0123456789") != std::string::npos) {
+        return usage_error(options, "--ridge: expected KEY=VALUE with a [ridge] key other than acceptor_storage and "
+                                    "optimistic (use --storage and --optimistic), got \"" + setting + "\"");
+      }
+      o.ridge_settings.push_back(key + " = " + setting.substr(eq + 1));
+    }
+  }
+  if (const auto error = check_configurations(o)) {
+    std::fprintf(stderr, "eyrie bench multicast: a configuration's cluster file is refused: %s\n", error->c_str());
+    return 2;
+  }
   return run_multicast_bench(o);
 }
 
