@@ -36,7 +36,7 @@
 #include "apps/cli/options.hpp"
 #include "apps/cli/roles.hpp"
 #include "experiments/load_payload.hpp"
-#include "experiments/multicast_load.hpp"
+#include "experiments/load_endpoint.hpp"
 #include "multicast/config.hpp"
 #include "runtime/net/local_host.hpp"
 #include "runtime/net/node_host.hpp"
@@ -202,28 +202,20 @@ class ConfigRun {
  public:
   ConfigRun(const BenchConfig& c, const MulticastBenchOptions& o, const ClusterConfig& config,
             const multicast::RidgeConfig& ridge)
-      : c_(c), o_(o), ridge_(ridge) {
+      : o_(o), ridge_(ridge) {
     for (const auto& g : ridge.groups) {
       for (NodeId id : g.learners) learners_.emplace_back(id, g.id);
     }
-    net::NodeHostOptions options;
-    options.id = net::random_external_id();
-    options.log_level = LogLevel::error;
-    options.stats_probe_interval = 200ms;
-    options.make_roles = [this](Env& env) {
-      experiments::MulticastLoadOptions load_options;
-      for (const auto& g : ridge_.groups) load_options.groups.push_back(g.id);
-      load_options.global_percent = o_.global_percent;
-      load_options.size_bytes = c_.size;
-      load_options.outstanding_max = std::max<std::size_t>(o_.window_bytes / c_.size, 16);
-      auto role = std::make_unique<experiments::MulticastLoad>(env, ridge_, std::move(load_options));
-      load_ = role.get();
-      std::vector<std::unique_ptr<Role>> roles;
-      roles.push_back(std::move(role));
-      return roles;
-    };
-    host_ = std::make_unique<net::NodeHost>(config, std::move(options));
-    host_->start();
+    experiments::MulticastLoadOptions load_options;
+    for (const auto& g : ridge.groups) load_options.groups.push_back(g.id);
+    load_options.global_percent = o.global_percent;
+    load_options.size_bytes = c.size;
+    load_options.outstanding_max = std::max<std::size_t>(o.window_bytes / c.size, 16);
+    experiments::LoadEndpoint endpoint = experiments::start_load_endpoint(
+        config, ridge, std::move(load_options),
+        {.id = net::random_external_id(), .log_level = LogLevel::error, .stats_probe_interval = 200ms});
+    host_ = std::move(endpoint.host);
+    load_ = endpoint.load;
   }
 
   // Runs the phases; throws std::runtime_error when one does not complete in time.
@@ -338,7 +330,6 @@ class ConfigRun {
     return LatencyFigures{static_cast<double>(p50s[p50s.size() / 2]), static_cast<double>(p99)};
   }
 
-  const BenchConfig& c_;
   const MulticastBenchOptions& o_;
   const multicast::RidgeConfig& ridge_;
   std::vector<std::pair<NodeId, GroupId>> learners_;

@@ -20,7 +20,7 @@
 #include "apps/cli/commands.hpp"
 #include "apps/cli/options.hpp"
 #include "apps/cli/roles.hpp"
-#include "experiments/multicast_load.hpp"
+#include "experiments/load_endpoint.hpp"
 #include "experiments/run_logs.hpp"
 #include "multicast/config.hpp"
 #include "runtime/net/node_host.hpp"
@@ -93,43 +93,36 @@ int run_load(const po::options_description& options, const LoadRun& run) {
   load_options.global_percent = run.global_percent;
   load_options.size_bytes = run.size_bytes;
 
-  net::NodeHostOptions host_options;
-  host_options.id = net::random_external_id();
-  host_options.log_level = run.log_level;
+  const NodeId sender = net::random_external_id();
   std::optional<experiments::SentLogWriter> sent_log;
-  if (run.sent_log) sent_log.emplace(*run.sent_log, host_options.id);
+  if (run.sent_log) sent_log.emplace(*run.sent_log, sender);
   if (sent_log) {
     load_options.on_sent = [&sent_log](const multicast::MessageId& id, const std::vector<multicast::GroupId>& d,
                                        const Payload& p) { sent_log->sent(id, d, p); };
   }
-  experiments::MulticastLoad* load = nullptr;
-  host_options.make_roles = [&](Env& env) {
-    auto role = std::make_unique<experiments::MulticastLoad>(env, ridge, load_options);
-    load = role.get();
-    std::vector<std::unique_ptr<Role>> roles;
-    roles.push_back(std::move(role));
-    return roles;
-  };
-  net::NodeHost host(config, std::move(host_options));
-  host.start();
+  const std::vector<multicast::GroupId> groups = load_options.groups;
+  const experiments::LoadEndpoint endpoint = experiments::start_load_endpoint(
+      config, ridge, std::move(load_options), {.id = sender, .log_level = run.log_level});
+  net::NodeHost* host = endpoint.host.get();
+  experiments::MulticastLoad* load = endpoint.load;
   if (run.rate_per_s) {
     load->run_paced(*run.rate_per_s);
   } else {
     load->run_max();
   }
-  const Time started = host.env().now();
-  host.run_until([] { return false; }, seconds_of(run.seconds));
+  const Time started = host->env().now();
+  host->run_until([] { return false; }, seconds_of(run.seconds));
   load->pause();
-  const double sending_s = std::chrono::duration<double>(host.env().now() - started).count();
-  host.run_until([&] { return load->unacknowledged().empty(); }, seconds_of(run.drain_seconds));
+  const double sending_s = std::chrono::duration<double>(host->env().now() - started).count();
+  host->run_until([&] { return load->unacknowledged().empty(); }, seconds_of(run.drain_seconds));
   if (sent_log) sent_log->finish(load->sent(), load->unacknowledged());
 
   std::string groups_json;
-  for (const auto& g : load_options.groups) groups_json += fmt::format("{}{}", groups_json.empty() ? "" : ",", g.value);
+  for (const auto& g : groups) groups_json += fmt::format("{}{}", groups_json.empty() ? "" : ",", g.value);
   std::printf("%s\n", fmt::format("{{\"sender\":{},\"groups\":[{}],\"global_percent\":{},\"size\":{},\"rate\":{},"
                                   "\"seconds\":{:.2f},\"sent\":{},\"acknowledged\":{},\"unacknowledged\":{},"
                                   "\"sent_per_s\":{:.0f}}}",
-                                  host.id().value, groups_json, run.global_percent, run.size_bytes,
+                                  host->id().value, groups_json, run.global_percent, run.size_bytes,
                                   run.rate_per_s ? fmt::format("{}", *run.rate_per_s) : "\"max\"", sending_s,
                                   load->sent(), load->acknowledged(), load->unacknowledged().size(),
                                   static_cast<double>(load->sent()) / sending_s)

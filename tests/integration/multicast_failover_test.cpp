@@ -22,7 +22,7 @@
 #include <map>
 #include <memory>
 
-#include "experiments/multicast_load.hpp"
+#include "experiments/load_endpoint.hpp"
 #include "experiments/run_logs.hpp"
 #include "multicast/config.hpp"
 #include "runtime/net/node_host.hpp"
@@ -108,28 +108,20 @@ class MulticastFailoverTest : public ::testing::TestWithParam<bool> {
   }
 
   void start_client() {
-    net::NodeHostOptions options;
-    options.id = net::random_external_id();
-    options.log_level = LogLevel::warn;
-    options.stats_probe_interval = 100ms;
-    sent_log = std::make_unique<experiments::SentLogWriter>(dir.path() / "sent.log", options.id);
-    options.make_roles = [this](Env& env) {
-      experiments::MulticastLoadOptions load_options{
-          .groups = {GroupId{1}, GroupId{2}},
-          .global_percent = 20,
-          .size_bytes = 100,
-          .on_sent = [this](const multicast::MessageId& id, const std::vector<GroupId>& d, const Payload& p) {
-            sent_log->sent(id, d, p);
-          },
-      };
-      auto role = std::make_unique<experiments::MulticastLoad>(env, ridge, std::move(load_options));
-      load = role.get();
-      std::vector<std::unique_ptr<Role>> roles;
-      roles.push_back(std::move(role));
-      return roles;
+    const NodeId sender = net::random_external_id();
+    sent_log = std::make_unique<experiments::SentLogWriter>(dir.path() / "sent.log", sender);
+    experiments::MulticastLoadOptions load_options{
+        .groups = {GroupId{1}, GroupId{2}},
+        .global_percent = 20,
+        .size_bytes = 100,
+        .on_sent = [this](const multicast::MessageId& id, const std::vector<GroupId>& d, const Payload& p) {
+          sent_log->sent(id, d, p);
+        },
     };
-    client = std::make_unique<net::NodeHost>(config, std::move(options));
-    client->start();
+    experiments::LoadEndpoint endpoint = experiments::start_load_endpoint(
+        config, ridge, std::move(load_options), {.id = sender, .stats_probe_interval = 100ms});
+    client = std::move(endpoint.host);
+    load = endpoint.load;
   }
 
   // The latest stats of node `id`, taken by a process that started at or after `since`.
