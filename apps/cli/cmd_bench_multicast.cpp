@@ -89,19 +89,25 @@ std::string targets(const BenchConfig& c, const MulticastBenchOptions& o, const 
   return "{" + out + "}";
 }
 
+std::string diagnostics_json(const ConfigFigures& f) {
+  std::string out;
+  for (const auto& [name, value] : f.diagnostics) out += fmt::format("{}\"{}\":{}", out.empty() ? "" : ",", name, value);
+  return "{" + out + "}";
+}
+
 std::string figures_json(const BenchConfig& c, const MulticastBenchOptions& o, const ConfigFigures& f, const RawFigures& raw) {
   return fmt::format(
       "\"msgs_per_s\":{:.0f},\"mb_per_s_per_learner\":{:.2f},\"cons_p50_us\":{},\"cons_p99_us\":{},\"opt_p50_us\":{},"
       "\"opt_p99_us\":{},\"mistake_rate\":{},\"low_load_msgs_per_s\":{:.0f},\"cons_p50_low_load_us\":{},"
       "\"cons_p99_low_load_us\":{},\"opt_p50_low_load_us\":{},\"opt_p99_low_load_us\":{},\"mistake_rate_low_load\":{},"
       "\"messages_sent\":{},\"raw_mb_per_s\":{:.1f},\"raw_rtt_p50_us\":{:.1f},\"mb_ratio_vs_raw\":{},"
-      "\"p50_ratio_vs_rtt\":{},\"opt_ratio_vs_cons\":{},\"targets\":{}",
+      "\"p50_ratio_vs_rtt\":{},\"opt_ratio_vs_cons\":{},\"targets\":{},\"diagnostics\":{}",
       f.load.msgs_per_s, f.load.mb_per_s_per_learner, json(f.cons.p50_us), json(f.cons.p99_us), json(f.opt.p50_us),
       json(f.opt.p99_us), json(f.load.mistake_rate, 4), f.low_load.msgs_per_s, json(f.cons_low_load.p50_us),
       json(f.cons_low_load.p99_us), json(f.opt_low_load.p50_us), json(f.opt_low_load.p99_us),
       json(f.low_load.mistake_rate, 4), f.messages_sent, raw.mb_per_s, raw.rtt_p50_us,
       json(ratio(f.load.mb_per_s_per_learner, raw.mb_per_s), 3), json(ratio(f.cons_low_load.p50_us, raw.rtt_p50_us), 2),
-      json(ratio(f.opt_low_load.p50_us, f.cons_low_load.p50_us), 2), targets(c, o, f, raw));
+      json(ratio(f.opt_low_load.p50_us, f.cons_low_load.p50_us), 2), targets(c, o, f, raw), diagnostics_json(f));
 }
 
 // One configuration, as one JSON line ("error" instead of figures when it could not be
@@ -208,7 +214,7 @@ int multicast_bench_command(std::span<char* const> args) {
       ("low-seconds", po::value<double>()->default_value(2.0), "measured seconds at low load per configuration")
       ("raw-seconds", po::value<double>()->default_value(2.0), "seconds of each raw ZeroMQ measurement per size")
       ("global-percent", po::value<int>()->default_value(0), "with 2+ groups: percent of messages to every group (0..100)")
-      ("window-bytes", po::value<long long>()->default_value(8 << 20),
+      ("window-bytes", po::value<long long>()->default_value(4 << 20),
        "at max load, payload bytes the sender keeps unacknowledged (at least 16 messages, at most [ridge] "
        "sender_window_max = 4096)")
       ("ridge", po::value<std::vector<std::string>>()->composing(),

@@ -139,8 +139,12 @@ class ConfigRun {
             const multicast::RidgeConfig& ridge)
       : o_(o), ridge_(ridge) {
     for (const auto& g : ridge.groups) {
-      for (NodeId id : g.learners) learners_.emplace_back(id, g.id);
+      for (NodeId id : g.learners) {
+        learners_.emplace_back(id, g.id);
+        learner_ids_.push_back(id);
+      }
     }
+    for (const NodeConfig& node : config.nodes) nodes_.push_back(node.id);
     experiments::MulticastLoadOptions load_options;
     for (const auto& g : ridge.groups) load_options.groups.push_back(g.id);
     load_options.global_percent = o.global_percent;
@@ -163,7 +167,8 @@ class ConfigRun {
     ConfigFigures f;
     f.load = measure_window(kPhaseLoad, [&] { load_->run_max(); }, o_.seconds);
     f.low_load = measure_window(kPhaseLowLoad, [&] { load_->run_paced(o_.low_rate); }, o_.low_seconds);
-    const std::map<NodeId, net::NodeStats> final_stats = probe();
+    const std::map<NodeId, net::NodeStats> final_stats = probe(nodes_);
+    f.diagnostics = diagnostics(final_stats);
     f.cons = latency(final_stats, "bench.load.cons_latency_us");
     f.opt = latency(final_stats, "bench.load.opt_latency_us");
     f.cons_low_load = latency(final_stats, "bench.low_load.cons_latency_us");
@@ -181,9 +186,9 @@ class ConfigRun {
   WindowFigures measure_window(std::uint8_t phase, const std::function<void()>& start, double seconds) {
     load_->set_phase(phase);
     start();
-    const std::map<NodeId, net::NodeStats> before = probe();
+    const std::map<NodeId, net::NodeStats> before = probe(learner_ids_);
     host_->run_until([] { return false; }, seconds_of(seconds));
-    const std::map<NodeId, net::NodeStats> after = probe();
+    const std::map<NodeId, net::NodeStats> after = probe(learner_ids_);
     load_->pause();
     require(host_->run_until([&] { return load_->unacknowledged().empty() && every_learner_delivered(); }, kDrainDeadline),
             "the learners did not deliver every message in time");
@@ -200,20 +205,44 @@ class ConfigRun {
     return true;
   }
 
-  // Asks every learner for its metrics now and waits for all the answers.
-  std::map<NodeId, net::NodeStats> probe() {
+  // Asks `nodes` for their metrics now and waits for all the answers.
+  std::map<NodeId, net::NodeStats> probe(const std::vector<NodeId>& nodes) {
     net::StatsProbe& probe = *host_->stats_probe();
     std::map<NodeId, std::uint64_t> seen;
-    for (const auto& [id, group] : learners_) seen[id] = probe.find(id) ? probe.find(id)->responses : 0;
+    for (NodeId id : nodes) seen[id] = probe.find(id) ? probe.find(id)->responses : 0;
     probe.probe_now();
     require(host_->run_until([&] {
       for (const auto& [id, responses] : seen) {
         if (!probe.find(id) || probe.find(id)->responses <= responses) return false;
       }
       return true;
-    }, kProbeDeadline), "a learner did not answer the stats probe");
+    }, kProbeDeadline), "a node did not answer the stats probe");
     std::map<NodeId, net::NodeStats> out;
-    for (const auto& [id, group] : learners_) out[id] = *probe.find(id);
+    for (NodeId id : nodes) out[id] = *probe.find(id);
+    return out;
+  }
+
+  // Counters that explain a figure (losses, retries, catch-up), summed over the whole run: the
+  // sender's own, and every node's.
+  std::vector<std::pair<std::string, std::uint64_t>> diagnostics(const std::map<NodeId, net::NodeStats>& stats) const {
+    const Metrics& sender = host_->metrics();
+    std::vector<std::pair<std::string, std::uint64_t>> out{
+        {"sender_retransmissions", sender.counter_value("ridge.sender.retransmissions")},
+        {"sender_transport_drops", sender.counter_value("transport.hwm_drops") + sender.counter_value("transport.outbox_full_drops")},
+    };
+    const auto sum = [&stats](std::initializer_list<std::string_view> names) {
+      std::uint64_t total = 0;
+      for (const auto& [id, s] : stats) {
+        for (std::string_view name : names) total += s.counter(name).value_or(0);
+      }
+      return total;
+    };
+    out.emplace_back("node_transport_drops", sum({"transport.hwm_drops", "transport.outbox_full_drops"}));
+    out.emplace_back("coordinator_refused_messages", sum({"ridge.coordinator.refused_messages"}));
+    out.emplace_back("classic_fallbacks", sum({"ridge.coordinator.classic_fallbacks"}));
+    out.emplace_back("learner_fetches", sum({"ridge.learner.fetches"}));
+    out.emplace_back("learner_dropped_ahead", sum({"ridge.learner.dropped_ahead"}));
+    out.emplace_back("duplicates_dropped", sum({"ridge.learner.duplicates_dropped"}));
     return out;
   }
 
@@ -268,6 +297,8 @@ class ConfigRun {
   const MulticastBenchOptions& o_;
   const multicast::RidgeConfig& ridge_;
   std::vector<std::pair<NodeId, GroupId>> learners_;
+  std::vector<NodeId> learner_ids_;
+  std::vector<NodeId> nodes_;  // every node of the cluster
   std::unique_ptr<net::NodeHost> host_;
   experiments::MulticastLoad* load_ = nullptr;
 };

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "multicast/config.hpp"
@@ -41,7 +42,11 @@ struct MulticastBenchOptions {
   double low_seconds = 2;     // measured at low load
   double raw_seconds = 2;     // each raw ZeroMQ measurement
   unsigned global_percent = 0;
-  std::size_t window_bytes = 8 << 20;  // the sender keeps at most this many payload bytes unacknowledged
+  // The sender keeps at most this many payload bytes unacknowledged at max load. More only adds
+  // queueing, and queueing beyond [ridge] phase2_timeout_ms and sender_retry_ms makes
+  // coordinators fall back to classic Paxos and the sender retransmit, which load the system
+  // further (docs/ridge.md, "Benchmark").
+  std::size_t window_bytes = 4 << 20;
   std::vector<std::string> ridge_settings;  // "key = value" lines added to every configuration's [ridge]
 };
 
@@ -71,6 +76,7 @@ struct ConfigFigures {
   WindowFigures low_load;
   LatencyFigures cons, opt, cons_low_load, opt_low_load;
   std::uint64_t messages_sent = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> diagnostics;  // counters over the whole run, in order
 };
 
 std::string_view storage_name(multicast::AcceptorStorage storage);
