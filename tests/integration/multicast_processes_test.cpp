@@ -13,12 +13,15 @@
 //   MulticastChecker judges the sent log and the six delivery logs (eight incarnations).
 // The same run with `optimistic = true` records optimistic deliveries too; it is skipped while
 // the nodes report none (optimistic delivery not implemented in this build).
+// A second test runs `eyrie multicast load` and `eyrie multicast check` against the same
+// cluster, as a user would.
 
 #include <signal.h>
 
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 
@@ -36,6 +39,7 @@ namespace {
 using namespace std::chrono_literals;
 using multicast::GroupId;
 using net::testing::TempDir;
+using testing::EyrieProcess;
 using testing::NodeProcess;
 
 constexpr int kNodes = 6;
@@ -85,11 +89,12 @@ acceptors = [1, 4, 2]
                      optimistic);
 }
 
-class MulticastFailoverTest : public ::testing::TestWithParam<bool> {
+// Six nodes, each with its delivery log, and the test process as the sender and stats prober.
+class RidgeProcesses : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void start_cluster(bool optimistic) {
     config_path = dir.path() / "cluster.toml";
-    std::ofstream(config_path) << net::testing::cluster_toml(kNodes, {"ridge"}, ridge_section(GetParam()));
+    std::ofstream(config_path) << net::testing::cluster_toml(kNodes, {"ridge"}, ridge_section(optimistic));
     config = ClusterConfig::load(config_path);
     ridge = multicast::RidgeConfig::from(config);
     for (int id = 1; id <= kNodes; ++id) start_node(id);
@@ -182,6 +187,16 @@ class MulticastFailoverTest : public ::testing::TestWithParam<bool> {
   experiments::MulticastLoad* load = nullptr;
 };
 
+class MulticastFailoverTest : public RidgeProcesses, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override { start_cluster(GetParam()); }
+};
+
+class MulticastCommandsTest : public RidgeProcesses {
+ protected:
+  void SetUp() override { start_cluster(false); }
+};
+
 TEST_P(MulticastFailoverTest, coordinatorKilledUnderLoad_deliveryResumes_restartCatchesUp_logsPassTheChecker) {
   const bool optimistic = GetParam();
   start_client();
@@ -249,6 +264,53 @@ TEST_P(MulticastFailoverTest, coordinatorKilledUnderLoad_deliveryResumes_restart
               static_cast<unsigned long long>(report.messages_sent),
               static_cast<unsigned long long>(report.conservative_deliveries),
               static_cast<unsigned long long>(report.optimistic_deliveries), report.mistake_rate());
+}
+
+// `eyrie multicast load` and `eyrie multicast check` as a user runs them: the load command
+// sends and waits for every acknowledgement, the nodes stop once every learner delivered
+// everything, and the check command judges the run from the files alone.
+TEST_F(MulticastCommandsTest, loadCommandThenCheckCommand_passOnALiveCluster) {
+  const std::filesystem::path sent = dir.path() / "sent.log";
+  EyrieProcess load_command(EYRIE_BINARY,
+                            {"multicast", "load", "--config", config_path.string(), "--rate", "500", "--seconds", "1",
+                             "--global-percent", "20", "--size", "64", "--sent-log", sent.string()},
+                            dir.path() / "load.out");
+  ASSERT_EQ(load_command.wait_for_exit(kDeadline), 0) << "logs in " << dir.path();
+
+  const std::vector<check::SentMulticast> sent_messages = experiments::read_sent_log(sent);
+  std::map<GroupId, std::uint64_t> owed;
+  for (const check::SentMulticast& m : sent_messages) {
+    EXPECT_TRUE(m.sender_correct) << "every message was acknowledged";
+    for (GroupId g : m.destinations) ++owed[g];
+  }
+  ASSERT_GT(owed[GroupId{1}], 0u);
+  net::NodeHostOptions options;  // a stats prober only
+  options.id = net::random_external_id();
+  options.log_level = LogLevel::warn;
+  options.stats_probe_interval = 100ms;
+  client = std::make_unique<net::NodeHost>(config, std::move(options));
+  client->start();
+  ASSERT_TRUE(run_until([&] {
+    for (int id = 1; id <= kNodes; ++id) {
+      if (counter(id, "ridge.delivered") < owed[group_of(id)]) return false;
+    }
+    return true;
+  })) << "the learners did not deliver everything; logs in " << dir.path();
+  for (int id = 1; id <= kNodes; ++id) nodes[id]->signal(SIGTERM);
+  for (int id = 1; id <= kNodes; ++id) ASSERT_EQ(nodes[id]->wait_for_exit(10s), 0);
+
+  std::vector<std::string> args{"multicast", "check", "--sent-log", sent.string()};
+  for (int id = 1; id <= kNodes; ++id) {
+    args.push_back("--delivery-log");
+    args.push_back(delivery_log(id).string());
+  }
+  const std::filesystem::path check_out = dir.path() / "check.out";
+  EyrieProcess check_command(EYRIE_BINARY, args, check_out);
+  EXPECT_EQ(check_command.wait_for_exit(kDeadline), 0);
+  std::ifstream in(check_out);
+  const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(output.find("\"passed\":true"), std::string::npos) << output;
+  EXPECT_NE(output.find(fmt::format("\"messages_delivered\":{}", sent_messages.size())), std::string::npos) << output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Ridge, MulticastFailoverTest, ::testing::Values(false, true),
