@@ -45,7 +45,6 @@ OptimisticLearner::OptimisticLearner(Env& env, const RidgeConfig& config, std::v
       wait_us_(env.metrics().histogram("ridge.opt.wait_us")) {
   std::sort(groups_.begin(), groups_.end());
   EYRIE_ASSERT(options_.delay_samples > 0 && options_.messages_max > 0);
-  delays_ns_.reserve(options_.delay_samples);
 }
 
 void OptimisticLearner::start() {
@@ -96,16 +95,19 @@ void OptimisticLearner::pushed(MulticastMessage message) {
 }
 
 void OptimisticLearner::record_delay(Duration delay) {
+  const Time now = env_.now();
   const std::int64_t ns = std::max<std::int64_t>(delay.count(), 0);  // a clock ahead of ours counts as no delay
-  if (delays_ns_.size() < options_.delay_samples) {
-    delays_ns_.push_back(ns);
-  } else {
-    delays_ns_[delay_next_] = ns;
+  delays_ns_.emplace_back(now, ns);
+  while (delays_ns_.size() > options_.delay_samples || now - delays_ns_.front().first > options_.delay_window) {
+    delays_ns_.pop_front();
   }
-  delay_next_ = (delay_next_ + 1) % options_.delay_samples;
-  if (++samples_since_estimate_ < kEstimateEvery && delays_ns_.size() >= kEstimateEvery) return;
+  const bool stale = now - last_estimate_ >= options_.delay_window / 4;
+  if (++samples_since_estimate_ < kEstimateEvery && !stale) return;
   samples_since_estimate_ = 0;
-  std::vector<std::int64_t> sorted = delays_ns_;
+  last_estimate_ = now;
+  std::vector<std::int64_t> sorted;
+  sorted.reserve(delays_ns_.size());
+  for (const auto& [at, d] : delays_ns_) sorted.push_back(d);
   const auto rank = static_cast<std::size_t>(options_.delay_quantile * static_cast<double>(sorted.size() - 1));
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(rank), sorted.end());
   wait_ = std::min(Duration(sorted[rank]), options_.wait_max);

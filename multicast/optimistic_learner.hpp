@@ -7,8 +7,9 @@
 // - opt-delivers them in (initial timestamp, ensemble, id) order, each once the wall clock has
 //   passed its timestamp plus the current wait, or once it has waited `wait_max` since it
 //   arrived (a sender whose clock runs ahead must not stall the stream). The wait estimates the
-//   push delay: the `delay_quantile` of the last `delay_samples` observed (arrival - timestamp),
-//   capped at `wait_max` (§5.3.4 (c)). Coordinators hold proposals for a similar time so that
+//   push delay: the `delay_quantile` of the (arrival - timestamp) observed over the last
+//   `delay_window` (at most `delay_samples` of them), capped at `wait_max` (§5.3.4 (c)), so it
+//   follows the load both ways within about a window. Coordinators hold proposals for a similar time so that
 //   they propose in timestamp order (§5.3.4 (b)); then both orders agree.
 // - keeps equivalence: right before the pipeline delivers a message conservatively,
 //   before_conservative() opt-delivers it if that has not happened yet (its push was lost,
@@ -53,6 +54,7 @@ class OptimisticLearner {
     Duration repropose_after = std::chrono::seconds(1);
     std::size_t messages_max = 65536;
     std::size_t delay_samples = 1024;
+    Duration delay_window = std::chrono::seconds(1);  // samples older than this are not used
     double delay_quantile = 0.99;
     static Options from(const RidgeConfig& config);
   };
@@ -113,9 +115,9 @@ class OptimisticLearner {
   std::deque<MessageId> unmatched_;     // opt-delivered, in order, not yet compared with a conservative delivery
   std::uint64_t position_ = 0;
   Duration wait_;
-  std::vector<std::int64_t> delays_ns_;  // ring of recent push delays
-  std::size_t delay_next_ = 0;
+  std::deque<std::pair<Time, std::int64_t>> delays_ns_;  // recent push delays, by arrival
   std::size_t samples_since_estimate_ = 0;
+  Time last_estimate_{};
   std::optional<TimerId> timer_;
   Time timer_due_{};
 

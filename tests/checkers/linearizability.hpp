@@ -20,9 +20,16 @@
 // steps_per_part_max model steps or memo_bytes_max of memo gives up. Either way the verdict is
 // kUnknown, reported distinctly and never as a pass; the caller decides whether it fails a test.
 //
-// The search itself (linearizability.cpp) knows nothing of the model: it sees intervals and
-// state ids, and calls back to step a state. This header adapts a model to it by interning the
-// model's states, so each distinct state is stored once and the memo holds 32-bit ids.
+// Two refinements over Porcupine. The memo keys a set of operations by its frontier (every
+// operation invoked before it is linearized) and the few words of bits past it, so an entry
+// costs about as much as the concurrency, not the length, of the part. And a read-only
+// operation (see read_only below) that fits where the search placed it is never swapped for
+// another: any linearization from there could put it first, so if that failed, all did.
+//
+// The search itself (linearizability.cpp; reports in linearizability_report.cpp) knows nothing
+// of the model: it sees intervals and state ids, and calls back to step a state. This header
+// adapts a model to it by interning the model's states, so each distinct state is stored once
+// and the memo holds 32-bit ids.
 
 #include <algorithm>
 #include <concepts>
@@ -69,9 +76,9 @@ struct HistoryPart {
 //       independent parts (default: the whole history is one part);
 //   std::string describe(const State&) const;  a state, for reports;
 //   bool read_only(const Input&, const Output&) const;  true when the operation, so answered,
-//       leaves every state it is possible from unchanged (a read). The search then never tries
-//       to place anything else where such an operation fits, which prunes most of the search
-//       for a history that is not linearizable (default: false, no pruning).
+//       leaves every state it is possible from unchanged (a read; not a write that happens to
+//       rewrite the value there). It prunes much of the search for a history that is not
+//       linearizable (default: false, no pruning).
 template <typename M>
 concept LinearizableModel = requires(const M& model, const typename M::State& state, const typename M::Input& input,
                                      const typename M::Output& output) {
@@ -89,8 +96,9 @@ using OperationOf = Operation<typename M::Input, typename M::Output>;
 
 struct LinearizabilityOptions {
   std::size_t operations_per_part_max = 10'000;
-  std::uint64_t steps_per_part_max = 1'000'000;         // model steps tried in one part's search
-  std::size_t memo_bytes_max = std::size_t{256} << 20;  // memo and interned states of one part's search
+  std::uint64_t steps_per_part_max = 1'000'000;  // model steps tried in one part's search
+  // Memo and interned states of one part's search, estimated (a state's own heap is not counted).
+  std::size_t memo_bytes_max = std::size_t{256} << 20;
 };
 
 enum class Verdict { kLinearizable, kNotLinearizable, kUnknown };
@@ -118,7 +126,7 @@ struct LinearizabilityReport {
   CheckResult result() const;
 };
 
-// The model-independent search and report writing, in linearizability.cpp.
+// The model-independent search (linearizability.cpp) and report writing (linearizability_report.cpp).
 namespace linearizability_detail {
 
 // What the search knows of an operation.
@@ -173,6 +181,7 @@ class ModelStepper final : public Stepper {
   ModelStepper& operator=(const ModelStepper&) = delete;
 
   std::uint32_t intern(typename M::State state) {
+    EYRIE_ASSERT(states_.size() < std::numeric_limits<std::uint32_t>::max(), "too many states to intern");
     states_.push_back(std::move(state));
     const auto id = static_cast<std::uint32_t>(states_.size() - 1);
     const auto [it, fresh] = ids_.insert(id);
