@@ -27,8 +27,14 @@ using multicast::GroupId;
 using partition::PartitionId;
 
 constexpr std::string_view kUnsafeFlag = "unsafe-skip-signals";
-constexpr std::array<sim::ScenarioFlag, 1> kFlags{sim::ScenarioFlag{
-    kUnsafeFlag, "replicas finish multi-partition commands without waiting for the other partitions (a broken S-SMR)"}};
+constexpr std::string_view kAtomicityFlag = "atomicity-workload";
+constexpr std::array<sim::ScenarioFlag, 2> kFlags{
+    sim::ScenarioFlag{kUnsafeFlag,
+                      "replicas finish multi-partition commands without waiting for the other partitions (a broken "
+                      "S-SMR), on the atomicity workload"},
+    sim::ScenarioFlag{kAtomicityFlag,
+                      "closed-loop gets and two-partition put_many on one cluster, the last partition hearing the "
+                      "shared ensemble late, no faults: what execution atomicity protects"}};
 
 // Who is who in one run; roles get disjoint nodes.
 struct Topology {
@@ -137,13 +143,14 @@ constexpr std::array<MessageTypeRange, 2> kClientTypes{
 // then a read of every key once the faults have stopped (acknowledged writes must show).
 class KvClientDriver final : public Role {
  public:
-  KvClientDriver(Env& env, const Topology& t, Shared& shared, std::vector<Time> when, Time final_reads, bool unsafe)
+  KvClientDriver(Env& env, const Topology& t, Shared& shared, std::vector<Time> when, Time final_reads, bool atomicity)
       : env_(env),
         t_(t),
         shared_(shared),
         when_(std::move(when)),
         final_reads_(final_reads),
-        unsafe_(unsafe),
+        atomicity_(atomicity),
+        closed_loop_end_(final_reads - std::chrono::seconds(5)),
         client_(env, t.ridge, t.ssmr, *t.oracle,
                 partition::ClientOptions{.window_max = 3, .retry_after = std::chrono::seconds(1),
                                          .timeout = std::chrono::seconds(8), .sender = {}}) {}
@@ -151,7 +158,13 @@ class KvClientDriver final : public Role {
   std::span<const MessageTypeRange> message_types() const override { return kClientTypes; }
   void start() override {
     client_.start();
-    for (Time at : when_) env_.after(at - env_.now(), [this] { issue(next_request()); });
+    if (atomicity_) {
+      // Closed loop, one command at a time, for the whole safety phase: reads right after
+      // writes are what exposes a partition that finished a write alone.
+      env_.after(std::chrono::milliseconds(100), [this] { issue(next_request()); });
+    } else {
+      for (Time at : when_) env_.after(at - env_.now(), [this] { issue(next_request()); });
+    }
     env_.after(final_reads_ - env_.now(), [this] {
       for (const std::string& key : t_.keys) issue(app::Get{key}, true);
     });
@@ -162,7 +175,8 @@ class KvClientDriver final : public Role {
  private:
   app::Request next_request() {
     Rng& rng = env_.rng();
-    const std::vector<std::string>& cluster = t_.clusters[rng.uniform(t_.clusters.size())];
+    // The atomicity workload stays on the first cluster: every command meets every other.
+    const std::vector<std::string>& cluster = atomicity_ ? t_.clusters.front() : t_.clusters[rng.uniform(t_.clusters.size())];
     const auto key = [&] { return cluster[rng.uniform(cluster.size())]; };
     // A second key of the cluster, in another partition four times out of five.
     const auto other_key = [&](const std::string& first) {
@@ -181,7 +195,7 @@ class KvClientDriver final : public Role {
     };
     const auto number = [&] { return std::to_string(rng.range(0, 100)); };
     const auto pick = rng.uniform(100);
-    if (unsafe_) {
+    if (atomicity_) {
       // Single-key reads and blind two-partition writes: what execution atomicity protects.
       if (pick < 60) return app::Get{key()};
       const std::string a = key();
@@ -215,6 +229,7 @@ class KvClientDriver final : public Role {
     const auto* get = std::get_if<app::Get>(&request);
     const std::string read_key = get ? get->key : std::string();
     client_.submit(std::move(bytes), [this, h = *handle, final_read, read_key](const partition::CommandResult& r) {
+      if (atomicity_ && !final_read && env_.now() < closed_loop_end_) issue(next_request());
       if (r.status == partition::CommandResult::Status::timeout) return;  // unknown: may or may not apply
       if (final_read) --shared_.final_unanswered;
       std::string error;
@@ -240,7 +255,8 @@ class KvClientDriver final : public Role {
   Shared& shared_;
   std::vector<Time> when_;
   Time final_reads_;
-  bool unsafe_;
+  bool atomicity_;  // the closed-loop workload of --atomicity-workload
+  Time closed_loop_end_;  // the end of the safety phase
   partition::Client client_;
   std::map<std::string, std::optional<std::string>> last_read_;
 };
@@ -259,7 +275,8 @@ class AcceptorNode final : public Role {
   multicast::RidgeNode node_;
 };
 
-void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const KvScenarioOptions& o, Shared& shared, bool unsafe) {
+void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const KvScenarioOptions& o, Shared& shared,
+               bool atomicity, bool skip_signals) {
   std::map<NodeId, std::vector<Time>> sends;
   for (std::size_t i = 0; i < o.operations; ++i) {
     sends[t.clients[i % t.clients.size()]].push_back(Time{rng.range(Duration(std::chrono::milliseconds(100)), o.phases.safety)});
@@ -273,14 +290,15 @@ void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const KvScenari
     std::sort(when.begin(), when.end());
     sim.add_node(sim::NodeSpec{
         .id = id,
-        .make_roles = [&t, &shared, id, is_client, when, final_reads, unsafe, replica = replicas.contains(id)](Env& env) {
+        .make_roles = [&t, &shared, id, is_client, when, final_reads, atomicity, skip_signals,
+                       replica = replicas.contains(id)](Env& env) {
           std::vector<std::unique_ptr<Role>> roles;
           if (is_client) {
-            roles.push_back(std::make_unique<KvClientDriver>(env, t, shared, when, final_reads, unsafe));
+            roles.push_back(std::make_unique<KvClientDriver>(env, t, shared, when, final_reads, atomicity));
           } else if (replica) {
             roles.push_back(std::make_unique<partition::PartitionReplica>(
                 env, t.ridge, t.ssmr, *t.oracle, std::make_unique<app::KvMachine>(),
-                partition::ReplicaOptions{.unsafe_skip_signals = unsafe, .ridge = {}}));
+                partition::ReplicaOptions{.unsafe_skip_signals = skip_signals, .ridge = {}}));
           } else {
             roles.push_back(std::make_unique<AcceptorNode>(env, t.ridge));
           }
@@ -291,7 +309,7 @@ void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const KvScenari
   }
 }
 
-// Uneven delays for the unsafe workload: the last partition hears the shared ensemble (and
+// Uneven delays for the atomicity workload: the last partition hears the shared ensemble (and
 // the other partitions' replicas, which distribute its values) late.
 void slow_down_last_partition(sim::Simulator& sim, const Topology& t) {
   const std::vector<NodeId>& slow = t.replicas.rbegin()->second;
@@ -372,16 +390,19 @@ std::string KvScenario::description() const {
       "phase: {} s of faults (loss up to {}%, duplication up to {}%, reordering, partitions, one replica crash per "
       "partition at most (it stays down), acceptor crashes and restarts, clock skew up to {}, drift up to {} ppm). "
       "Liveness phase: {} s healed. Then the linearizability checker (KvModel) over the client history; commands "
-      "that timed out may have taken effect or not. With --{}: 60% gets and 40% two-partition put_many, the last "
-      "partition hearing the shared ensemble 40 ms late, and replicas that do not wait for other partitions.",
+      "that timed out may have taken effect or not. With --{}: closed-loop clients, 60% gets and 40% two-partition "
+      "put_many on one cluster, the last partition hearing the shared ensemble 40 ms late, no faults; --{} adds "
+      "replicas that do not wait for other partitions, and the checker must find violations.",
       o.partitions_max, o.replicas_per_partition, o.clusters * o.keys_per_cluster, o.clusters, o.clients, o.operations, seconds(o.phases.safety),
       o.drop_ppm_max / 10'000.0, o.duplicate_ppm_max / 10'000.0, eyrie::to_string(o.clock_offset_max), o.clock_drift_ppm_max,
-      seconds(o.phases.liveness), kUnsafeFlag);
+      seconds(o.phases.liveness), kAtomicityFlag, kUnsafeFlag);
 }
 
 sim::ScenarioResult KvScenario::run(const sim::ScenarioRun& run) const {
   const KvScenarioOptions& o = options_;
-  const bool unsafe = std::find(run.flags.begin(), run.flags.end(), kUnsafeFlag) != run.flags.end();
+  const auto flag = [&](std::string_view f) { return std::find(run.flags.begin(), run.flags.end(), f) != run.flags.end(); };
+  const bool skip_signals = flag(kUnsafeFlag);
+  const bool atomicity = skip_signals || flag(kAtomicityFlag);
   Rng rng(run.seed);
   const std::unique_ptr<Topology> topology = choose_topology(rng, o);
   sim::Simulator sim(sim::SimOptions{
@@ -391,8 +412,8 @@ sim::ScenarioResult KvScenario::run(const sim::ScenarioRun& run) const {
       .log_output = run.log_output,
   });
   Shared shared([&sim] { return sim.now(); });
-  add_nodes(sim, rng, *topology, o, shared, unsafe);
-  if (unsafe) slow_down_last_partition(sim, *topology);
+  add_nodes(sim, rng, *topology, o, shared, atomicity, skip_signals);
+  if (atomicity) slow_down_last_partition(sim, *topology);
   for (NodeId id : topology->all) sim.boot(id);
 
   sim::FaultPlanOptions partitions;
@@ -400,7 +421,7 @@ sim::ScenarioResult KvScenario::run(const sim::ScenarioRun& run) const {
   partitions.crash_weight = 0;  // crashes come from CrashPlan, which knows the roles
   partitions.partition_max = std::chrono::seconds(3);
   CrashPlan crashes(sim, rng, *topology, o.phases.safety);
-  if (!unsafe) {
+  if (!atomicity) {
     sim::schedule_faults(sim, sim::plan_faults(rng, topology->all, partitions));
     crashes.schedule();
   }
@@ -436,7 +457,8 @@ sim::ScenarioResult KvScenario::run(const sim::ScenarioRun& run) const {
   const std::size_t answered = static_cast<std::size_t>(std::count_if(ops.begin(), ops.end(), [](const auto& op) { return op.answered(); }));
   result.summary.push_back(fmt::format("{} partitions, loss {} ppm, duplication {} ppm, {} crashes{}",
                                        topology->replicas.size(), topology->drop_ppm, topology->duplicate_ppm,
-                                       crashes.crashes(), unsafe ? ", UNSAFE: signals skipped" : ""));
+                                       crashes.crashes(),
+                                       skip_signals ? ", UNSAFE: signals skipped" : (atomicity ? ", atomicity workload" : "")));
   for (std::string& line : sim::describe_stats(sim.stats())) result.summary.push_back(std::move(line));
   result.summary.push_back(fmt::format("kv: {} commands ({} multi-partition, {:.0f}%), {} answered, {} timed out",
                                        ops.size(), shared.multi_partition,
