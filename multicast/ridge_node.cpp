@@ -14,7 +14,8 @@ RidgeNode::RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, 
     : env_(env),
       log_(env.log().child("ridge")),
       multicaster_(env, config, options.sender),
-      unexpected_push_(env.metrics().counter("ridge.opt.push_unexpected")) {
+      unexpected_push_(env.metrics().counter("ridge.opt.push_unexpected")),
+      config_(config) {
   const NodeId self = env.self();
   const std::vector<EnsembleId> learned = config.ensembles_learned_by(self);
   EnsembleHost::DecidedFn on_decided;
@@ -57,6 +58,7 @@ std::span<const MessageTypeRange> RidgeNode::message_types() const { return kTyp
 void RidgeNode::start() {
   host_->start();
   if (optimistic_) optimistic_->start();
+  env_.after(std::chrono::seconds(1), [this] { send_trims(); });
   multicaster_.start();
 }
 
@@ -69,6 +71,22 @@ void RidgeNode::on_message(const Message& message) {
   // ProposeAck, NotLeader, and anything else in Ridge's range: the sender rejects what it does
   // not know (counted).
   multicaster_.on_message(message);
+}
+
+void RidgeNode::trim(EnsembleId ensemble, Instance below) {
+  Instance& current = trimmed_[ensemble];
+  if (below <= current) return;
+  current = below;
+  const Payload request = encode(Trim{ensemble, below});
+  for (NodeId acceptor : config_.ensemble(ensemble).acceptors) env_.send(acceptor, kTrim, request);
+}
+
+void RidgeNode::send_trims() {
+  env_.after(std::chrono::seconds(1), [this] { send_trims(); });
+  for (const auto& [ensemble, below] : trimmed_) {
+    const Payload request = encode(Trim{ensemble, below});
+    for (NodeId acceptor : config_.ensemble(ensemble).acceptors) env_.send(acceptor, kTrim, request);
+  }
 }
 
 void RidgeNode::check_invariants() const {

@@ -49,6 +49,11 @@ class RidgeNode final : public Role {
   void check_invariants() const override;
 
   Multicaster& multicaster() { return multicaster_; }
+  // The upper layer no longer needs instances below `below` of `ensemble` (it delivered them
+  // and keeps what it needs elsewhere, e.g. in a checkpoint). The ensemble's acceptors drop
+  // the instances that every learner has let go of. Only raises; re-sent every second, since
+  // messages can be lost and acceptors keep it in memory only.
+  void trim(EnsembleId ensemble, Instance below);
   EnsembleHost& host() { return *host_; }
   // Null for a node that is in no group (it learns nothing).
   const DeliveryPipeline* pipeline() const { return pipeline_.get(); }
@@ -63,6 +68,9 @@ class RidgeNode final : public Role {
   Multicaster multicaster_;
   std::unique_ptr<OptimisticLearner> optimistic_;  // after multicaster_: it re-proposes through it
   Counter& unexpected_push_;
+  const RidgeConfig& config_;
+  std::map<EnsembleId, Instance> trimmed_;  // what this node's upper layer let go of
+  void send_trims();
 };
 
 }  // namespace eyrie::multicast
