@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "multicast/checkpoint.capnp.h"
+#include "runtime/assert.hpp"
 #include "runtime/capnp_codec.hpp"
 
 namespace eyrie::multicast {
@@ -66,6 +67,7 @@ bool valid(const LearnerCheckpoint& checkpoint, DuplicateFilter::Limits limits, 
 }
 
 Payload encode_checkpoint(const LearnerCheckpoint& checkpoint) {
+  EYRIE_ASSERT(checkpoint.filters.size() == checkpoint.merge.streams.size(), "one filter per stream");
   capnp::MallocMessageBuilder builder;
   auto out = builder.initRoot<wire::LearnerCheckpoint>();
   out.setPosition(checkpoint.position);
@@ -76,7 +78,7 @@ Payload encode_checkpoint(const LearnerCheckpoint& checkpoint) {
     streams[i].setNextInstance(s.next_instance.value);
     streams[i].setPoppedInNextInstance(s.popped_in_next_instance);
     streams[i].setLastFinalTimestampNs(to_ns(s.last_final_timestamp));
-    write_filter(streams[i], checkpoint.filters.at(i));
+    write_filter(streams[i], checkpoint.filters[i]);
   }
   return encode_capnp(builder);
 }
