@@ -11,6 +11,7 @@ namespace eyrie::multicast {
 AcceptorOptions AcceptorOptions::from(const RidgeConfig& config) {
   AcceptorOptions options;
   options.durable = config.acceptor_storage == AcceptorStorage::disk;
+  options.lean_values = config.optimistic.enabled;
   options.retained_instances = std::max<std::size_t>(config.retained_instances, 1);
   // Undecided votes can only lie within the coordinators' Phase 1 windows; twice that is slack
   // for a new coordinator preparing past an old one's window.
@@ -158,7 +159,14 @@ void Acceptor::announce_decision(const Phase2& m) {
   targets.insert(topology_.acceptors.begin(), topology_.acceptors.end());
   if (!topology_.is_learner(env_.self()) && !topology_.is_candidate(env_.self())) targets.erase(env_.self());
   for (NodeId to : targets) send(to, decision);
-  if (const auto distributor = balancer_.choose(topology_.learners, m.chain, payload_bytes(m.value))) {
+  if (options_.lean_values) {
+    Batch ids_only = m.value;
+    for (MulticastMessage& message : ids_only.messages) message.payload = Payload{};
+    // Balance by the full value's size: the work a distributor causes grows with it.
+    if (const auto distributor = balancer_.choose(topology_.learners, m.chain, payload_bytes(m.value))) {
+      send(*distributor, Distribute{topology_.id, m.instance, m.round, std::move(ids_only), m.chain, true, digest});
+    }
+  } else if (const auto distributor = balancer_.choose(topology_.learners, m.chain, payload_bytes(m.value))) {
     send(*distributor, Distribute{topology_.id, m.instance, m.round, m.value, m.chain});
   }
 }

@@ -34,6 +34,9 @@ struct AcceptorOptions {
   std::size_t retained_instances = 100'000;
   std::size_t votes_max = 200'000;     // > retained_instances: room for undecided instances
   std::size_t reply_bytes_max = 4 << 20;  // payload bytes per Phase1B or FetchReply
+  // Optimistic delivery is on: senders pushed the payloads to the learners, so the decided
+  // value goes to the distributing learner without them (a lean Distribute).
+  bool lean_values = false;
   // Fault injection for checker tests only: accept chains shorter than a majority, so that the
   // last of them declares a decision without a quorum (a broken Phase 2).
   bool fault_accept_short_chains = false;

@@ -24,7 +24,14 @@ struct StreamCheckpoint {
 
 struct FilterSender {
   sender @0 :UInt64;
-  ackedBelow @1 :UInt64;               # every seq below is decided earlier in the stream
-  lastActive @2 :UInt64;               # the admission that last saw this sender (eviction)
-  seen @3 :List(UInt64);               # decided seqs >= ackedBelow, ascending
+  lastActive @1 :UInt64;               # the admission that last saw this sender (eviction)
+  forgottenBelowLife @2 :UInt64;       # the sender's lives below count as entirely decided
+  claims @3 :List(LifeClaim);          # ascending lives, at most 8 (SenderClaims)
+  seen @4 :List(UInt64);               # decided seqs no claim covers, ascending
+}
+
+# The seqs of one life of a sender in [life << 40, below) are decided earlier in the stream.
+struct LifeClaim {
+  life @0 :UInt64;
+  below @1 :UInt64;
 }

@@ -22,8 +22,13 @@ void write_filter(wire::StreamCheckpoint::Builder out, const DuplicateFilter::St
   for (unsigned i = 0; i < senders.size(); ++i) {
     const DuplicateFilter::SenderRecord& r = filter.senders[i];
     senders[i].setSender(r.sender.value);
-    senders[i].setAckedBelow(r.acked_below);
     senders[i].setLastActive(r.last_active);
+    senders[i].setForgottenBelowLife(r.claims.forgotten_below_life);
+    auto claims = senders[i].initClaims(static_cast<unsigned>(r.claims.lives.size()));
+    for (unsigned j = 0; j < claims.size(); ++j) {
+      claims[j].setLife(r.claims.lives[j].first);
+      claims[j].setBelow(r.claims.lives[j].second);
+    }
     auto seen = senders[i].initSeen(static_cast<unsigned>(r.seen.size()));
     for (unsigned j = 0; j < seen.size(); ++j) seen.set(j, r.seen[j]);
   }
@@ -32,8 +37,10 @@ void write_filter(wire::StreamCheckpoint::Builder out, const DuplicateFilter::St
 DuplicateFilter::State read_filter(wire::StreamCheckpoint::Reader in) {
   DuplicateFilter::State filter{.admissions = in.getFilterAdmissions(), .senders = {}};
   for (auto r : in.getFilterSenders()) {
-    DuplicateFilter::SenderRecord record{.sender = NodeId{r.getSender()}, .acked_below = r.getAckedBelow(), .seen = {},
+    DuplicateFilter::SenderRecord record{.sender = NodeId{r.getSender()}, .claims = {}, .seen = {},
                                          .last_active = r.getLastActive()};
+    record.claims.forgotten_below_life = r.getForgottenBelowLife();
+    for (auto claim : r.getClaims()) record.claims.lives.emplace_back(claim.getLife(), claim.getBelow());
     record.seen.reserve(r.getSeen().size());
     for (const std::uint64_t seq : r.getSeen()) record.seen.push_back(seq);
     filter.senders.push_back(std::move(record));

@@ -15,8 +15,9 @@
 // The delivery position continues at position + 1.
 //
 // Size: one stream per subscribed ensemble (two for a group member), each bounded by its filter:
-// at most senders_max x (seqs_per_sender_max + 3) integers (DuplicateFilter::Limits); with
-// correct senders about senders x sender_window_max seqs at worst, usually far fewer.
+// at most senders_max x (seqs_per_sender_max + 2 x 8 + 3) integers (DuplicateFilter::Limits,
+// and 8 lives of SenderClaims per sender); with correct senders about senders x
+// sender_window_max seqs at worst, usually far fewer.
 //
 // A checkpoint stays usable as long as the acceptors retain every instance from its next
 // instances on (RidgeConfig::retained_instances); docs/ridge.md says what happens otherwise.

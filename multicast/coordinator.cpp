@@ -31,6 +31,8 @@ CoordinatorOptions CoordinatorOptions::from(const RidgeConfig& config) {
   options.batching = config.batching;
   options.phase1_window_instances = std::max<std::size_t>(config.phase1_window_instances, 2);
   options.inflight_instances_max = std::max<std::size_t>(config.inflight_instances_max, 1);
+  // Optimistic delivery: propose in initial-timestamp order (§5.3.4 (b)).
+  if (config.optimistic.enabled) options.queue.hold = config.optimistic.coordinator_wait;
   return options;
 }
 
@@ -139,6 +141,8 @@ void Coordinator::step_down(Round higher) {
   if (phase1_) env_.cancel(phase1_->resend);
   if (batch_timer_) env_.cancel(*batch_timer_);
   batch_timer_.reset();
+  if (hold_timer_) env_.cancel(*hold_timer_);
+  hold_timer_.reset();
   drop_redecisions();
   in_flight_.clear();
   awaiting_prefix_.clear();

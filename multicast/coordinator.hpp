@@ -152,6 +152,7 @@ class Coordinator {
   std::vector<NodeId> choose_chain();
   void on_null_timer();
   void arm_batch_timer();
+  void arm_hold_timer();
   std::size_t inflight_hard_max() const { return 2 * options_.inflight_instances_max; }
 
   // Re-decision (coordinator_redecide.cpp).
@@ -198,6 +199,7 @@ class Coordinator {
   std::map<NodeId, Time> suspected_since_;
   std::set<NodeId> suspected_;
   std::optional<TimerId> batch_timer_;
+  std::optional<TimerId> hold_timer_;
   std::map<Instance, Redecision> redecisions_;  // ≤ kRedecisionsMax, only while leading
 
   Counter& proposals_;

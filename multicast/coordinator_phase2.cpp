@@ -26,7 +26,7 @@ void Coordinator::on_propose(NodeId from, Propose m) {
   std::vector<MessageId> already;
   for (MulticastMessage& message : m.messages) {
     const MessageId id = message.id;
-    switch (queue_.add(std::move(message), env_.now())) {
+    switch (queue_.add(std::move(message), env_.now(), env_.wall_clock())) {
       case ProposalQueue::Admit::already_decided: already.push_back(id); break;
       case ProposalQueue::Admit::full: refused_.add(); break;
       case ProposalQueue::Admit::queued:
@@ -40,6 +40,8 @@ void Coordinator::on_propose(NodeId from, Propose m) {
 // Proposes as long as there is something to propose and room for it.
 void Coordinator::pump() {
   if (mode_ != Mode::leading) return;
+  queue_.release(env_.now(), env_.wall_clock());
+  arm_hold_timer();
   extend_phase1();
   while (next_instance_ < prepared_end_ && propose_next()) {
   }
@@ -92,6 +94,17 @@ void Coordinator::arm_batch_timer() {
   const Duration delay = std::max(options_.batching.batch_delay_max - waited, Duration{0});
   batch_timer_ = env_.after(delay, [this] {
     batch_timer_.reset();
+    pump();
+  });
+}
+
+// Optimistic delivery holds messages until their turn in timestamp order (ProposalQueue).
+void Coordinator::arm_hold_timer() {
+  if (hold_timer_) return;
+  const std::optional<Duration> delay = queue_.next_release(env_.now(), env_.wall_clock());
+  if (!delay) return;
+  hold_timer_ = env_.after(*delay, [this] {
+    hold_timer_.reset();
     pump();
   });
 }

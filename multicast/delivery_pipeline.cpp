@@ -142,6 +142,11 @@ void DeliveryPipeline::resume_from(const LearnerCheckpoint& checkpoint) {
   position_ = checkpoint.position;
 }
 
+bool DeliveryPipeline::merged_already(EnsembleId ensemble, const MessageId& id) const {
+  const auto it = filters_.find(ensemble);
+  return it != filters_.end() && it->second.seen(id);
+}
+
 bool DeliveryPipeline::addressed_here(const MulticastMessage& message) const {
   // Both lists are sorted: a linear intersection test.
   auto a = groups_.begin();

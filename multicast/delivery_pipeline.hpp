@@ -54,6 +54,9 @@ class DeliveryPipeline {
   void decided(EnsembleId ensemble, Instance instance, const Batch& batch);
 
   std::uint64_t delivered() const { return position_; }
+  // Whether `id`, ordered by `ensemble`, has left the merge already (delivered here if it was
+  // addressed here); false for an ensemble this node does not learn.
+  bool merged_already(EnsembleId ensemble, const MessageId& id) const;
 
   // Where delivery stands: valid between deliveries, e.g. from inside the deliver callback right
   // after position p, where it covers everything up to and including p. Precondition: not

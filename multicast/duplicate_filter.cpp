@@ -17,18 +17,26 @@ bool DuplicateFilter::admit(const MulticastMessage& message) {
   }
   SenderState& s = it->second;
   s.last_active = ++admissions_;
-  if (seq < s.acked_below || s.seen.count(seq) != 0) return false;
+  if (s.claims.covers(seq) || s.seen.count(seq) != 0) return false;
   s.seen.insert(seq);
-  if (message.sender_acked_below > s.acked_below) {
-    s.acked_below = message.sender_acked_below;
-    s.seen.erase(s.seen.begin(), s.seen.lower_bound(s.acked_below));
-  }
+  if (s.claims.raise(seq, message.sender_acked_below)) forget_covered(s, SenderClaims::life_of(seq));
   while (s.seen.size() > limits_.seqs_per_sender_max) {
-    // Forget the oldest; raising the watermark keeps "below it means seen" true for them.
-    s.acked_below = *s.seen.begin() + 1;
-    s.seen.erase(s.seen.begin());
+    // Forget the oldest; a claim up to it keeps "covered means seen" true for it.
+    const std::uint64_t oldest = *s.seen.begin();
+    s.claims.raise(oldest, oldest + 1);
+    forget_covered(s, SenderClaims::life_of(oldest));
   }
   return true;
+}
+
+void DuplicateFilter::forget_covered(SenderState& s, std::uint64_t life) {
+  s.seen.erase(s.seen.begin(), s.seen.lower_bound(s.claims.forgotten_below_seq()));
+  s.seen.erase(s.seen.lower_bound(SenderClaims::life_base(life)), s.seen.lower_bound(s.claims.below(life)));
+}
+
+bool DuplicateFilter::seen(const MessageId& id) const {
+  const auto it = senders_.find(id.sender);
+  return it != senders_.end() && (it->second.claims.covers(id.seq) || it->second.seen.contains(id.seq));
 }
 
 void DuplicateFilter::evict_idlest_sender() {
@@ -43,7 +51,9 @@ void DuplicateFilter::check_invariants() const {
   EYRIE_ASSERT(senders_.size() <= limits_.senders_max);
   for (const auto& [sender, s] : senders_) {
     EYRIE_ASSERT(s.seen.size() <= limits_.seqs_per_sender_max);
-    EYRIE_ASSERT(s.seen.empty() || *s.seen.begin() >= s.acked_below);
+    // Spot checks (the whole set would cost too much after every simulated event).
+    EYRIE_ASSERT(s.seen.empty() || (!s.claims.covers(*s.seen.begin()) && !s.claims.covers(*s.seen.rbegin())));
+    EYRIE_ASSERT(s.claims.lives() <= SenderClaims::kLivesMax);
   }
 }
 
@@ -62,7 +72,7 @@ DuplicateFilter::DuplicateFilter(const State& state, Limits limits) : limits_(li
   EYRIE_ASSERT(valid(state, limits, nullptr), "a filter state must be checked with valid() first");
   for (const SenderRecord& r : state.senders) {
     senders_.emplace_hint(senders_.end(), r.sender,
-                          SenderState{.acked_below = r.acked_below,
+                          SenderState{.claims = SenderClaims(r.claims),
                                       .seen = std::set<std::uint64_t>(r.seen.begin(), r.seen.end()),
                                       .last_active = r.last_active});
   }
@@ -85,7 +95,12 @@ bool DuplicateFilter::valid(const State& state, Limits limits, std::string* erro
     if (std::adjacent_find(r.seen.begin(), r.seen.end(), std::greater_equal<>()) != r.seen.end()) {
       return fail(error, who + ": seqs not ascending and unique");
     }
-    if (!r.seen.empty() && r.seen.front() < r.acked_below) return fail(error, who + ": a seq below its watermark");
+    std::string why;
+    if (!SenderClaims::valid(r.claims, &why)) return fail(error, who + ": " + why);
+    const SenderClaims claims(r.claims);
+    if (std::any_of(r.seen.begin(), r.seen.end(), [&](std::uint64_t seq) { return claims.covers(seq); })) {
+      return fail(error, who + ": a remembered seq is covered by its claims");
+    }
     // Every admission stamps exactly one sender, so stamps are distinct, in 1..admissions.
     if (r.last_active == 0 || r.last_active > state.admissions || !stamps.insert(r.last_active).second) {
       return fail(error, who + ": activity stamp " + std::to_string(r.last_active) + " not unique in 1.." +
@@ -100,7 +115,7 @@ DuplicateFilter::State DuplicateFilter::state() const {
   state.senders.reserve(senders_.size());
   for (const auto& [sender, s] : senders_) {
     state.senders.push_back(SenderRecord{.sender = sender,
-                                         .acked_below = s.acked_below,
+                                         .claims = s.claims.state(),
                                          .seen = std::vector<std::uint64_t>(s.seen.begin(), s.seen.end()),
                                          .last_active = s.last_active});
   }

@@ -72,12 +72,17 @@ struct Decision {
 
 # A decided value. As a Distribute message (last acceptor -> distributing learner), `quorum`
 # lists the acceptors that already hold it; as a Value message it is empty.
+# Lean (optimistic delivery on): the messages' payloads are left out, since senders pushed them
+# to the learners; `digest` is then the decided value's digest (a learner completes the batch
+# from its pushes, or fetches it from the acceptors).
 struct Value {
   ensemble @0 :UInt32;
   instance @1 :UInt64;
   round @2 :UInt64;
   value @3 :Ridge.Batch;
   quorum @4 :List(UInt64);
+  lean @5 :Bool;
+  digest @6 :UInt64;
 }
 
 # Learner -> acceptor: send me your votes from firstInstance on.

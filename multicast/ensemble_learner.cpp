@@ -27,7 +27,8 @@ EnsembleLearner::EnsembleLearner(Env& env, const EnsembleTopology& topology, Lea
       fetches_(env.metrics().counter("ridge.learner.fetches")),
       digest_mismatches_(env.metrics().counter("ridge.learner.digest_mismatches")),
       behind_trim_(env.metrics().counter("ridge.learner.behind_trim")),
-      redecide_requests_(env.metrics().counter("ridge.learner.redecide_requests")) {}
+      redecide_requests_(env.metrics().counter("ridge.learner.redecide_requests")),
+      lean_incomplete_(env.metrics().counter("ridge.learner.lean_incomplete")) {}
 
 void EnsembleLearner::start() {
   last_progress_ = env_.now();
@@ -45,7 +46,11 @@ EnsembleLearner::Slot* EnsembleLearner::slot(Instance instance) {
 
 void EnsembleLearner::on_decision(const Decision& m) {
   Slot* s = slot(m.instance);
-  if (!s || s->decided_digest) return;
+  if (!s) return;
+  if (s->decided_digest) {
+    if (*s->decided_digest != m.digest) digest_mismatches_.add();  // Paxos decides one value
+    return;
+  }
   s->decided_digest = m.digest;
   if (!s->decided_value) {
     const auto it = std::find_if(s->candidates.begin(), s->candidates.end(),
@@ -86,20 +91,65 @@ void EnsembleLearner::learn_value(Instance instance, const Batch& value) {
   emit_ready();
 }
 
-void EnsembleLearner::on_value(const Value& m) { learn_value(m.instance, m.value); }
+void EnsembleLearner::on_value(const Value& m) {
+  if (m.lean) return learn_lean(m.instance, m.value, m.digest);
+  learn_value(m.instance, m.value);
+}
+
+void EnsembleLearner::learn_lean(Instance instance, const Batch& value, std::uint64_t digest) {
+  Slot* s = slot(instance);
+  if (!s || s->decided_value) return;
+  if (s->decided_digest && *s->decided_digest != digest) {
+    digest_mismatches_.add();
+    log_.error("instance {}: lean value digest {:x} differs from decision {:x}", instance.value, digest,
+               *s->decided_digest);
+    return;
+  }
+  s->decided_digest = digest;
+  // The acceptor on this node may hold the whole value already.
+  const auto local = std::find_if(s->candidates.begin(), s->candidates.end(),
+                                  [&](const Candidate& c) { return c.digest == digest; });
+  if (local != s->candidates.end()) {
+    s->decided_value = std::move(local->value);
+  } else {
+    Batch completed = value;
+    for (MulticastMessage& m : completed.messages) {
+      if (payload_source_ && payload_source_(topology_.id, m)) continue;
+      lean_incomplete_.add();
+      return fetch_missing(instance, *s);
+    }
+    s->decided_value = std::move(completed);
+  }
+  s->candidates.clear();
+  emit_ready();
+}
+
+// A lean value this node cannot complete: its instance is decided, so the f+1 acceptors that
+// voted in the deciding round have it, and any f+1 acceptors include one of them. One round of
+// fetches; the gap timer covers lost replies.
+void EnsembleLearner::fetch_missing(Instance instance, Slot& s) {
+  if (s.fetched_missing || topology_.acceptors.empty()) return;
+  s.fetched_missing = true;
+  const Payload request = encode(Fetch{topology_.id, instance, 1});
+  for (std::size_t i = 0; i < topology_.quorum(); ++i) {
+    fetches_.add();
+    env_.send(topology_.acceptors[fetch_rotation_++ % topology_.acceptors.size()], kFetch, request);
+  }
+}
 
 // The last acceptor picked this learner to distribute (Algorithm 3, Task 5): forward to the
 // learners outside the chain, which do not hold the value yet.
 void EnsembleLearner::on_distribute(NodeId from, const Distribute& m) {
   if (!topology_.is_acceptor(from)) return;
   if (forwarded_.insert(m.instance).second) {
-    const Value value{topology_.id, m.instance, m.round, m.value};
+    const Value value{topology_.id, m.instance, m.round, m.value, m.lean, m.digest};
     for (NodeId learner : topology_.learners) {
       const bool in_chain = std::find(m.quorum.begin(), m.quorum.end(), learner) != m.quorum.end();
       if (learner != env_.self() && !in_chain) env_.send(learner, kValue, encode(value));
     }
     while (forwarded_.size() > kForwardedRemembered) forwarded_.erase(forwarded_.begin());
   }
+  if (m.lean) return learn_lean(m.instance, m.value, m.digest);
   learn_value(m.instance, m.value);
 }
 

@@ -18,6 +18,11 @@
 // (Redecide; at most once per kFetchesBeforeRedecide gap timeouts): a decided vote can outlive
 // every acceptor that heard its Decision, and then no fetch can ever complete it.
 //
+// Optimistic delivery on: Distribute and Value arrive lean (payloads left out, the digest
+// given). The learner completes each message through its PayloadSource (the pushes senders
+// made to this node); a message this node will not deliver needs no payload. When a payload is
+// missing the learner knows the instance decided and fetches its value from an acceptor at once.
+//
 // Bounds: it buffers instances in [next, next + window) only; anything later is dropped
 // (counted) and fetched again once the gap closes. At most kCandidatesPerInstance undecided
 // values per instance (a newer round's value replaces the oldest). Distribute duplicates are
@@ -46,6 +51,10 @@ struct LearnerOptions {
 class EnsembleLearner {
  public:
   using DecidedFn = std::function<void(EnsembleId, Instance, const Batch&)>;
+  // Completes one message of a lean value: fills its payload and returns true; returns true
+  // leaving it empty when this node will not deliver it (not addressed here, or delivered
+  // already); false when the payload is missing.
+  using PayloadSource = std::function<bool(EnsembleId, MulticastMessage&)>;
   static constexpr std::size_t kCandidatesPerInstance = 3;
   static constexpr std::size_t kForwardedRemembered = 1024;
   static constexpr std::uint32_t kFetchesBeforeRedecide = 3;
@@ -57,6 +66,7 @@ class EnsembleLearner {
   EnsembleLearner& operator=(const EnsembleLearner&) = delete;
 
   void start();
+  void set_payload_source(PayloadSource source) { payload_source_ = std::move(source); }
   void on_decision(const Decision& m);
   void on_distribute(NodeId from, const Distribute& m);
   void on_value(const Value& m);
@@ -88,11 +98,14 @@ class EnsembleLearner {
     std::optional<Batch> decided_value;
     std::deque<Candidate> candidates;        // oldest first
     std::map<NodeId, Reported> reported{};  // fetched votes, one per acceptor (bounded by 2f+1)
+    bool fetched_missing = false;            // a lean value lacked payloads: fetched once already
   };
 
   // The slot of `instance`, or null when it lies outside [next, next + window).
   Slot* slot(Instance instance);
   void learn_value(Instance instance, const Batch& value);
+  void learn_lean(Instance instance, const Batch& value, std::uint64_t digest);
+  void fetch_missing(Instance instance, Slot& s);
   void learn_fetched_vote(NodeId acceptor, const Vote& vote);
   void emit_ready();
   void on_gap_timer();
@@ -101,6 +114,7 @@ class EnsembleLearner {
   const EnsembleTopology& topology_;
   LearnerOptions options_;
   DecidedFn on_decided_;
+  PayloadSource payload_source_;
   Logger log_;
   LogLimiter behind_limiter_;
   Instance next_;
@@ -117,6 +131,7 @@ class EnsembleLearner {
   Counter& digest_mismatches_;
   Counter& behind_trim_;
   Counter& redecide_requests_;
+  Counter& lean_incomplete_;
 };
 
 }  // namespace eyrie::multicast

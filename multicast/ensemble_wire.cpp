@@ -140,6 +140,8 @@ Payload encode(const Distribute& m) {
     out.setRound(m.round.value);
     write_batch(out.initValue(), m.value);
     write_nodes(out.initQuorum(list_size(m.quorum.size())), m.quorum);
+    out.setLean(m.lean);
+    out.setDigest(m.digest);
   });
 }
 
@@ -149,6 +151,8 @@ Payload encode(const Value& m) {
     out.setInstance(m.instance.value);
     out.setRound(m.round.value);
     write_batch(out.initValue(), m.value);
+    out.setLean(m.lean);
+    out.setDigest(m.digest);
   });
 }
 
@@ -226,8 +230,9 @@ std::optional<EnsembleMessage> decode_value(MessageType type, const Payload& pay
     const EnsembleId ensemble{in.getEnsemble()};
     const Instance instance{in.getInstance()};
     const Round round{in.getRound()};
-    if (type == kValue) return Value{ensemble, instance, round, read_batch(in.getValue())};
-    return Distribute{ensemble, instance, round, read_batch(in.getValue()), read_nodes(in.getQuorum(), kChainMax, "quorum")};
+    if (type == kValue) return Value{ensemble, instance, round, read_batch(in.getValue()), in.getLean(), in.getDigest()};
+    return Distribute{ensemble, instance, round, read_batch(in.getValue()), read_nodes(in.getQuorum(), kChainMax, "quorum"),
+                      in.getLean(), in.getDigest()};
   });
 }
 

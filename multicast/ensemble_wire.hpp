@@ -104,6 +104,8 @@ struct Distribute {
   Round round;
   Batch value;
   std::vector<NodeId> quorum;  // acceptors that hold the value already
+  bool lean = false;           // payloads left out (optimistic delivery); `digest` is the full value's
+  std::uint64_t digest = 0;
 };
 
 // Sent only for decided values: receiving one is also learning the decision.
@@ -113,6 +115,8 @@ struct Value {
   Instance instance;
   Round round;
   Batch value;
+  bool lean = false;  // as in Distribute
+  std::uint64_t digest = 0;
 };
 
 struct Fetch {

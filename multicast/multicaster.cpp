@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "multicast/message_types.hpp"
+#include "multicast/sender_claims.hpp"
 #include "multicast/wire.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/capnp_codec.hpp"
@@ -26,6 +27,15 @@ std::uint64_t decode_u64(const Payload& p) {
   return v;
 }
 
+// A Propose of one message; a push carries the same encoding.
+Payload encode_one(EnsembleId ensemble, const MulticastMessage& message) {
+  capnp::MallocMessageBuilder builder;
+  auto propose = builder.initRoot<wire::Propose>();
+  propose.setEnsemble(ensemble.value);
+  write_message(propose.initMessages(1)[0], message);
+  return encode_capnp(builder);
+}
+
 }  // namespace
 
 Multicaster::Multicaster(Env& env, const RidgeConfig& config, Options options)
@@ -38,9 +48,11 @@ Multicaster::Multicaster(Env& env, const RidgeConfig& config, Options options)
 
 void Multicaster::start() {
   if (options_.durable_seqs) {
-    // A restarted node continues above everything it may have used before the crash.
+    // A restarted node starts a new life (SenderClaims), above every seq it may have used
+    // before the crash: its claims then say nothing about its earlier lives' messages.
     const std::optional<Payload> stored = env_.storage().get(kSeqKey);
-    next_seq_ = std::max<std::uint64_t>(1, stored ? decode_u64(*stored) : 0);
+    const std::uint64_t reserved = stored ? decode_u64(*stored) : 0;
+    next_seq_ = reserved == 0 ? 1 : SenderClaims::life_base(SenderClaims::life_of(reserved - 1) + 1);
     reserve_seqs();
   } else {
     reserved_below_ = UINT64_MAX;
@@ -76,7 +88,7 @@ std::optional<MessageId> Multicaster::multicast(std::vector<GroupId> destination
   entry.message.sender_acked_below = std::min(acked_below(), entry.message.id.seq);
   entry.ensemble = config_.ensemble_for(entry.message.destinations);
   entry.last_sent = env_.now();
-  send(entry);
+  send(entry, config_.optimistic.enabled);
   const MessageId id = entry.message.id;
   outstanding_.emplace(id.seq, std::move(entry));
   return id;
@@ -92,12 +104,30 @@ NodeId Multicaster::leader_of(EnsembleId id) const {
   return candidates[it == leader_index_.end() ? 0 : it->second % candidates.size()];
 }
 
-void Multicaster::send(const Outstanding& entry) {
-  capnp::MallocMessageBuilder builder;
-  auto propose = builder.initRoot<wire::Propose>();
-  propose.setEnsemble(entry.ensemble.value);
-  write_message(propose.initMessages(1)[0], entry.message);
-  env_.send(leader_of(entry.ensemble), kPropose, encode_capnp(builder));
+void Multicaster::send(const Outstanding& entry, bool push) {
+  const Payload encoded = encode_one(entry.ensemble, entry.message);
+  env_.send(leader_of(entry.ensemble), kPropose, encoded);
+  if (!push) return;
+  for (NodeId learner : push_targets(entry.message.destinations)) env_.send(learner, kOptPush, encoded);
+}
+
+const std::vector<NodeId>& Multicaster::push_targets(const std::vector<GroupId>& destinations) {
+  if (auto it = push_targets_.find(destinations); it != push_targets_.end()) return it->second;
+  if (push_targets_.size() >= 1024) push_targets_.clear();  // many distinct sets: recompute as needed
+  std::vector<NodeId> learners;
+  for (GroupId g : destinations) {
+    const GroupConfig& group = config_.group(g);
+    learners.insert(learners.end(), group.learners.begin(), group.learners.end());
+  }
+  std::sort(learners.begin(), learners.end());
+  learners.erase(std::unique(learners.begin(), learners.end()), learners.end());
+  return push_targets_.emplace(destinations, std::move(learners)).first->second;
+}
+
+void Multicaster::propose_again(const MulticastMessage& message) {
+  const EnsembleId ensemble = config_.ensemble_for(message.destinations);
+  const Payload encoded = encode_one(ensemble, message);
+  for (NodeId candidate : config_.ensemble(ensemble).coordinators) env_.send(candidate, kPropose, encoded);
 }
 
 void Multicaster::retry_tick() {
@@ -113,7 +143,7 @@ void Multicaster::retry_tick() {
     if (now - entry.last_sent < config_.sender_retry) continue;
     retransmissions_.add();
     entry.last_sent = now;
-    send(entry);
+    send(entry, false);
   }
   env_.after(config_.sender_retry / 2, [this] { retry_tick(); });
 }
@@ -171,7 +201,7 @@ void Multicaster::on_not_leader(const Message& message) {
   for (auto& [seq, entry] : outstanding_) {
     if (entry.ensemble != ensemble) continue;
     entry.last_sent = env_.now();
-    send(entry);
+    send(entry, false);
   }
 }
 

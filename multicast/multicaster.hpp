@@ -10,7 +10,14 @@
 //
 // Sequence numbers never repeat for one sender id. External senders get a fresh id at every
 // start, so they count from 1. Cluster nodes keep their id across restarts, so they reserve
-// blocks of seqs in durable storage before using them (`durable_seqs`).
+// blocks of seqs in durable storage before using them (`durable_seqs`), and every restart
+// begins a new life: seqs from SenderClaims::life_base(life), so that the acknowledgement
+// watermark each message carries (sender_acked_below) covers only the current life.
+//
+// Optimistic delivery on (§5.3.4): the first send of a message also pushes it to every learner
+// of its destination groups (kOptPush, the same Propose encoding), so that learners opt-deliver
+// it and decisions need only carry its id. Retransmissions go to coordinators only: a learner
+// that missed the push gets the message with its decision.
 //
 // Bound: at most `sender_window_max` messages outstanding; multicast() refuses more
 // (back-pressure: the caller retries later).
@@ -37,6 +44,11 @@ class Multicaster {
   // The new message's id, or nullopt when the window is full, the destinations are invalid
   // (empty, unknown group) or the sender is not ready yet. `destinations` need not be sorted.
   std::optional<MessageId> multicast(std::vector<GroupId> destinations, Payload payload);
+  // Proposes someone else's message to its ensemble, once, as it stands (a learner re-proposing
+  // an opt-delivered message whose sender may have crashed). It goes to every coordinator
+  // candidate (followers answer NotLeader): this node may know nothing of who leads. Not
+  // tracked: the caller repeats it until it sees the message decided.
+  void propose_again(const MulticastMessage& message);
   // ProposeAck and NotLeader; anything malformed is dropped and counted.
   void on_message(const Message& message);
 
@@ -52,7 +64,8 @@ class Multicaster {
     EnsembleId ensemble;
     Time last_sent{};
   };
-  void send(const Outstanding& entry);
+  void send(const Outstanding& entry, bool push);
+  const std::vector<NodeId>& push_targets(const std::vector<GroupId>& destinations);
   void retry_tick();
   void reserve_seqs();
   void on_ack(const Message& message);
@@ -71,6 +84,7 @@ class Multicaster {
   std::map<EnsembleId, std::size_t> leader_index_;    // into the ensemble's candidate list
   std::map<EnsembleId, Time> last_redirect_;          // when a NotLeader last moved us
   std::function<void(const MessageId&)> on_acknowledged_;
+  std::map<std::vector<GroupId>, std::vector<NodeId>> push_targets_;  // per destination set (bounded: 1024)
   Counter& rejected_;
   Counter& retransmissions_;
 };

@@ -4,17 +4,45 @@
 
 namespace eyrie::multicast {
 
-ProposalQueue::Admit ProposalQueue::add(MulticastMessage message, Time now) {
-  forget_acked(message.id.sender, message.sender_acked_below);
-  const auto watermark = acked_below_.find(message.id.sender);
-  const bool below_watermark = watermark != acked_below_.end() && message.id.seq < watermark->second;
-  if (below_watermark || decided_.contains(message.id)) return Admit::already_decided;
+ProposalQueue::Admit ProposalQueue::add(MulticastMessage message, Time now, WallTime wall) {
+  forget_acked(message.id, message.sender_acked_below);
+  const auto claims = claims_.find(message.id.sender);
+  const bool claimed = claims != claims_.end() && claims->second.covers(message.id.seq);
+  if (claimed || decided_.contains(message.id)) return Admit::already_decided;
   if (pending_ids_.contains(message.id) || in_flight_.contains(message.id)) return Admit::duplicate;
-  if (pending_.size() >= options_.pending_messages_max) return Admit::full;
+  if (pending_ids_.size() >= options_.pending_messages_max) return Admit::full;
   pending_ids_.insert(message.id);
+  if (options_.hold > Duration{0}) {
+    // Already late (its timestamp plus the hold has passed): nothing earlier can still come.
+    if (wall - message.timestamp < options_.hold) {
+      auto key = std::pair{message.timestamp, message.id};
+      held_.emplace(std::move(key), Pending{std::move(message), now});
+      return Admit::queued;
+    }
+  }
   pending_bytes_ += message.payload.size();
   pending_.push_back(Pending{std::move(message), now});
   return Admit::queued;
+}
+
+void ProposalQueue::release(Time now, WallTime wall) {
+  // Stop at the first message still waiting: releasing a later one would break timestamp order.
+  while (!held_.empty()) {
+    auto first = held_.begin();
+    const Pending& p = first->second;
+    if (wall - p.message.timestamp < options_.hold && now - p.arrived < options_.hold) return;
+    pending_bytes_ += p.message.payload.size();
+    pending_.push_back(std::move(first->second));
+    held_.erase(first);
+  }
+}
+
+std::optional<Duration> ProposalQueue::next_release(Time now, WallTime wall) const {
+  if (held_.empty()) return std::nullopt;
+  const Pending& p = held_.begin()->second;
+  const Duration by_clock = options_.hold - (wall - p.message.timestamp);
+  const Duration by_arrival = options_.hold - (now - p.arrived);
+  return std::max(std::min(by_clock, by_arrival), Duration{0});
 }
 
 std::optional<Time> ProposalQueue::oldest_arrival() const {
@@ -54,6 +82,12 @@ void ProposalQueue::adopt(const Batch& batch) {
 
 void ProposalQueue::drop_pending(const MessageId& id) {
   if (!pending_ids_.erase(id)) return;
+  for (auto it = held_.begin(); it != held_.end(); ++it) {
+    if (it->first.second == id) {
+      held_.erase(it);
+      return;
+    }
+  }
   for (auto it = pending_.begin(); it != pending_.end(); ++it) {
     if (it->message.id == id) {
       pending_bytes_ -= it->message.payload.size();
@@ -102,33 +136,42 @@ void ProposalQueue::remember_decided(const MessageId& id) {
   }
 }
 
-void ProposalQueue::forget_acked(NodeId sender, std::uint64_t acked_below) {
-  if (acked_below == 0) return;
-  std::uint64_t& watermark = acked_below_[sender];
-  if (acked_below <= watermark) return;
-  watermark = acked_below;
-  if (acked_below_.size() > options_.senders_max) {
-    auto victim = acked_below_.begin();
-    if (victim->first == sender) ++victim;
-    acked_below_.erase(victim);
+void ProposalQueue::forget_acked(const MessageId& id, std::uint64_t acked_below) {
+  auto it = claims_.find(id.sender);
+  if (it == claims_.end()) {
+    // A sender's first claim; a message that claims nothing (a life's first) adds no entry.
+    SenderClaims fresh;
+    if (!fresh.raise(id.seq, acked_below)) return;
+    it = claims_.emplace(id.sender, fresh).first;
+  } else if (!it->second.raise(id.seq, acked_below)) {
+    return;
   }
-  auto first = decided_.lower_bound(MessageId{sender, 0});
-  auto last = decided_.lower_bound(MessageId{sender, acked_below});
-  decided_.erase(first, last);
+  const SenderClaims& claims = it->second;
+  const std::uint64_t life = SenderClaims::life_of(id.seq);
+  decided_.erase(decided_.lower_bound(MessageId{id.sender, 0}),
+                 decided_.lower_bound(MessageId{id.sender, claims.forgotten_below_seq()}));
+  decided_.erase(decided_.lower_bound(MessageId{id.sender, SenderClaims::life_base(life)}),
+                 decided_.lower_bound(MessageId{id.sender, claims.below(life)}));
+  while (claims_.size() > options_.senders_max) {
+    auto victim = claims_.begin();
+    if (victim->first == id.sender) ++victim;
+    claims_.erase(victim);
+  }
 }
 
 void ProposalQueue::clear() {
   pending_.clear();
+  held_.clear();
   pending_ids_.clear();
   pending_bytes_ = 0;
   in_flight_.clear();
 }
 
 void ProposalQueue::check_invariants() const {
-  EYRIE_ASSERT(pending_.size() == pending_ids_.size());
-  EYRIE_ASSERT(pending_.size() <= options_.pending_messages_max);
+  EYRIE_ASSERT(pending_.size() + held_.size() == pending_ids_.size());
+  EYRIE_ASSERT(pending_ids_.size() <= options_.pending_messages_max);
   EYRIE_ASSERT(decided_.size() <= options_.decided_ids_max);
-  EYRIE_ASSERT(acked_below_.size() <= options_.senders_max);
+  EYRIE_ASSERT(claims_.size() <= options_.senders_max);
   EYRIE_ASSERT(!pending_.empty() || pending_bytes_ == 0);
 }
 

@@ -8,11 +8,16 @@
 // - decided_ids_max: the oldest decided ids are forgotten first. A retransmission of a
 //   forgotten id would be ordered again; learners' duplicate filters (sender_acked_below,
 //   Algorithm 5's delivered set) are the safety net, this is only the cheap first line.
-// - Decided ids of a sender below the highest sender_acked_below it announced are dropped: the
-//   sender has seen them acknowledged. A late, reordered retransmission of such an id is still
-//   recognised as decided through that per-sender watermark (senders_max senders; beyond it
-//   the lowest sender id is forgotten first).
+// - Decided ids a sender's sender_acked_below covers are dropped: the sender has seen them
+//   acknowledged. A late, reordered retransmission of such an id is still recognised as
+//   decided through those claims (SenderClaims; senders_max senders, beyond it the lowest
+//   sender id is forgotten first).
 // In-flight ids are bounded by the coordinator's in-flight instances times batch_messages_max.
+//
+// Holding (optimistic delivery, §5.3.4 (b)): with `hold` > 0 a new message is held first and
+// released to the pending queue in initial-timestamp order, once the wall clock passes its
+// timestamp plus `hold`, or once it has been held for `hold` (a sender whose clock runs ahead
+// must not stall it longer). Held messages count as pending for the bounds and duplicates.
 
 #include <deque>
 #include <map>
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include "multicast/config.hpp"
+#include "multicast/sender_claims.hpp"
 #include "multicast/types.hpp"
 
 namespace eyrie::multicast {
@@ -31,15 +37,22 @@ class ProposalQueue {
     std::size_t pending_messages_max = 65536;
     std::size_t decided_ids_max = 65536;
     std::size_t senders_max = 16384;
+    Duration hold{0};
   };
   enum class Admit { queued, duplicate, already_decided, full };
 
   explicit ProposalQueue(Options options) : options_(options) {}
 
-  Admit add(MulticastMessage message, Time now);
+  // `wall`: the coordinator's wall clock, against which held messages' timestamps are judged.
+  Admit add(MulticastMessage message, Time now, WallTime wall = {});
+  // Moves held messages whose wait is over to the pending queue, in timestamp order.
+  void release(Time now, WallTime wall);
+  // How long until the first held message can be released; nullopt when none is held.
+  std::optional<Duration> next_release(Time now, WallTime wall) const;
 
   bool empty() const { return pending_.empty(); }
   std::size_t pending() const { return pending_.size(); }
+  std::size_t held() const { return held_.size(); }
   std::size_t in_flight() const { return in_flight_.size(); }
   // When the oldest pending message arrived; nullopt when none is pending.
   std::optional<Time> oldest_arrival() const;
@@ -68,16 +81,17 @@ class ProposalQueue {
   };
   void remember_decided(const MessageId& id);
   void drop_pending(const MessageId& id);
-  void forget_acked(NodeId sender, std::uint64_t acked_below);
+  void forget_acked(const MessageId& id, std::uint64_t acked_below);
 
   Options options_;
   std::deque<Pending> pending_;
+  std::map<std::pair<WallTime, MessageId>, Pending> held_;  // by (timestamp, id)
   std::size_t pending_bytes_ = 0;
   std::set<MessageId> pending_ids_;
   std::set<MessageId> in_flight_;
   std::set<MessageId> decided_;
   std::deque<MessageId> decided_order_;  // oldest first; may hold ids already dropped
-  std::map<NodeId, std::uint64_t> acked_below_;  // per sender: every lower seq is decided
+  std::map<NodeId, SenderClaims> claims_;  // per sender: what it declared decided
 };
 
 }  // namespace eyrie::multicast

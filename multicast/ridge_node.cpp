@@ -12,7 +12,10 @@ constexpr std::array<MessageTypeRange, 1> kTypes{kRidgeTypes};
 }  // namespace
 
 RidgeNode::RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, RidgeNodeOptions options)
-    : env_(env), log_(env.log().child("ridge")), multicaster_(env, config, options.sender) {
+    : env_(env),
+      log_(env.log().child("ridge")),
+      multicaster_(env, config, options.sender),
+      unexpected_push_(env.metrics().counter("ridge.opt.push_unexpected")) {
   const NodeId self = env.self();
   const std::vector<EnsembleId> learned = config.ensembles_learned_by(self);
   EYRIE_ASSERT(!options.resume || !learned.empty(), "only a learner resumes from a checkpoint");
@@ -22,6 +25,7 @@ RidgeNode::RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, 
     Counter& delivered_bytes = env.metrics().counter("ridge.delivered_bytes");
     Histogram& latency = env.metrics().histogram("ridge.cons_latency_us");
     auto deliver = [this, &delivered, &delivered_bytes, &latency, fn = std::move(on_deliver)](const Delivery& d) {
+      if (optimistic_) optimistic_->before_conservative(d);
       delivered.add();
       delivered_bytes.add(d.payload.size());
       latency.record(std::chrono::duration_cast<std::chrono::microseconds>(env_.wall_clock() - d.timestamp).count());
@@ -35,8 +39,20 @@ RidgeNode::RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, 
     pipeline_->set_log(&log_);
     if (options.resume) resume_from(*options.resume, options);
     on_decided = [this](EnsembleId e, Instance k, const Batch& b) { pipeline_->decided(e, k, b); };
+    if (config.optimistic.enabled) {
+      optimistic_ = std::make_unique<OptimisticLearner>(
+          env, config, config.groups_of(self), OptimisticLearner::Options::from(config), std::move(options.on_opt_deliver),
+          [this](const MulticastMessage& m) { multicaster_.propose_again(m); },
+          [this](EnsembleId e, const MessageId& id) { return pipeline_->merged_already(e, id); });
+    }
   }
   host_ = std::make_unique<EnsembleHost>(env, config, self, std::move(on_decided), options.host);
+  if (optimistic_) {
+    for (EnsembleId e : learned) {
+      host_->learner(e)->set_payload_source(
+          [this](EnsembleId ensemble, MulticastMessage& m) { return optimistic_->complete(ensemble, m); });
+    }
+  }
 }
 
 bool RidgeNode::can_resume(const RidgeConfig& config, NodeId self, const LearnerCheckpoint& checkpoint,
@@ -56,11 +72,16 @@ std::span<const MessageTypeRange> RidgeNode::message_types() const { return kTyp
 
 void RidgeNode::start() {
   host_->start();
+  if (optimistic_) optimistic_->start();
   multicaster_.start();
 }
 
 void RidgeNode::on_message(const Message& message) {
   if (EnsembleHost::handles(message.type)) return host_->on_message(message);
+  if (message.type == kOptPush) {
+    if (optimistic_) return optimistic_->on_push(message);
+    return unexpected_push_.add();  // optimistic delivery is off, or this node learns nothing
+  }
   // ProposeAck, NotLeader, and anything else in Ridge's range: the sender rejects what it does
   // not know (counted).
   multicaster_.on_message(message);
@@ -69,6 +90,7 @@ void RidgeNode::on_message(const Message& message) {
 void RidgeNode::check_invariants() const {
   host_->check_invariants();
   if (pipeline_) pipeline_->check_invariants();
+  if (optimistic_) optimistic_->check_invariants();
   multicaster_.check_invariants();
 }
 

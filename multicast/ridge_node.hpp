@@ -27,6 +27,7 @@
 #include "multicast/delivery_pipeline.hpp"
 #include "multicast/ensemble_host.hpp"
 #include "multicast/multicaster.hpp"
+#include "multicast/optimistic_learner.hpp"
 #include "runtime/env.hpp"
 
 namespace eyrie::multicast {
@@ -65,6 +66,8 @@ class RidgeNode final : public Role {
   EnsembleHost& host() { return *host_; }
   // Null for a node that is in no group (it learns nothing).
   const DeliveryPipeline* pipeline() const { return pipeline_.get(); }
+  // Null unless optimistic delivery is on and this node learns.
+  const OptimisticLearner* optimistic() const { return optimistic_.get(); }
 
  private:
   void resume_from(const LearnerCheckpoint& checkpoint, RidgeNodeOptions& options);
@@ -74,6 +77,8 @@ class RidgeNode final : public Role {
   std::unique_ptr<DeliveryPipeline> pipeline_;
   std::unique_ptr<EnsembleHost> host_;
   Multicaster multicaster_;
+  std::unique_ptr<OptimisticLearner> optimistic_;  // after multicaster_: it re-proposes through it
+  Counter& unexpected_push_;
 };
 
 }  // namespace eyrie::multicast

@@ -1,5 +1,7 @@
-// `eyrie node --config F --id N [--log-level L]`: runs one node of a cluster file until SIGINT
-// or SIGTERM, then exits 0.
+// `eyrie node --config F --id N [--log-level L] [--delivery-log FILE]`: runs one node of a
+// cluster file until SIGINT or SIGTERM, then exits 0. With --delivery-log, a learner node of
+// the ridge role appends what it delivers to FILE (experiments/run_logs.hpp), for
+// `eyrie multicast check` and the multi-process tests.
 //
 // Exit status: 0 after a clean stop, 1 when the node fails while running (cannot bind its
 // endpoint, cannot use its storage), 2 for bad arguments or a bad cluster file. Every error is
@@ -8,6 +10,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <system_error>
@@ -16,6 +19,8 @@
 #include "apps/cli/commands.hpp"
 #include "apps/cli/options.hpp"
 #include "apps/cli/roles.hpp"
+#include "experiments/run_logs.hpp"
+#include "multicast/config.hpp"
 #include "runtime/config.hpp"
 #include "runtime/net/node_host.hpp"
 
@@ -30,13 +35,32 @@ int fail(int status, const std::string& message) {
   return status;
 }
 
+// The node's roles, plus the delivery log of its ridge role when `delivery_log` is set.
+std::vector<std::unique_ptr<Role>> roles_with_log(const ClusterConfig& config, const NodeConfig& node, Env& env,
+                                                  const std::string& delivery_log) {
+  if (delivery_log.empty()) return make_roles(config, node, env);
+  const multicast::RidgeConfig ridge = multicast::RidgeConfig::from(config);
+  auto log = std::make_unique<experiments::DeliveryLogWriter>(env, delivery_log, ridge.groups_of(node.id),
+                                                              ridge.optimistic.enabled);
+  experiments::DeliveryLogWriter* writer = log.get();
+  RidgeObserver observer{
+      .on_deliver = [writer](const multicast::Delivery& d) { writer->conservative(d); },
+      .on_opt_deliver = [writer](const multicast::OptDelivery& d) { writer->optimistic(d); },
+  };
+  std::vector<std::unique_ptr<Role>> roles = make_roles(config, node, env, observer);
+  roles.push_back(std::move(log));
+  return roles;
+}
+
 // Runs the node; exceptions from here on are failures of a running node (exit 1).
-int run_node(const ClusterConfig& config, NodeId id, LogLevel level) {
+int run_node(const ClusterConfig& config, NodeId id, LogLevel level, const std::string& delivery_log) {
   net::NodeHostOptions options;
   options.id = id;
   options.log_level = level;
   const NodeConfig& node = *config.find(id);
-  options.make_roles = [&config, &node](Env& env) { return make_roles(config, node, env); };
+  options.make_roles = [&config, &node, &delivery_log](Env& env) {
+    return roles_with_log(config, node, env, delivery_log);
+  };
   try {
     net::NodeHost host(config, std::move(options));
     host.start();
@@ -53,13 +77,16 @@ int run_node(const ClusterConfig& config, NodeId id, LogLevel level) {
 }  // namespace
 
 int node_command(std::span<char* const> args) {
-  po::options_description options("usage: eyrie node --config FILE --id N [--log-level LEVEL]\n\n"
+  po::options_description options("usage: eyrie node --config FILE --id N [--log-level LEVEL] [--delivery-log FILE]\n\n"
                                   "Runs one node of a cluster file until SIGINT or SIGTERM.\n\noptions");
   options.add_options()
       ("help,h", "print this help")
       ("config,c", po::value<std::string>(), "the cluster file (TOML)")
       ("id,i", po::value<std::string>(), "this node's id, as in the file's [[nodes]]")
-      ("log-level,l", po::value<std::string>(), "trace, debug, info, warn, error or off (default: the file's)");
+      ("log-level,l", po::value<std::string>(), "trace, debug, info, warn, error or off (default: the file's)")
+      ("delivery-log", po::value<std::string>(),
+       "append every Ridge delivery of this node to FILE (a learner: the node must be in a [[ridge.groups]]); "
+       "a restarted node appends a new incarnation section; read by `eyrie multicast check`");
   po::variables_map vm;
   if (!parse_options(args, options, vm)) return vm.count("help") ? 0 : 2;
   if (!vm.count("config")) return usage_error(options, "--config is required");
@@ -88,7 +115,17 @@ int node_command(std::span<char* const> args) {
     if (!parsed) return usage_error(options, "--log-level: expected trace, debug, info, warn, error or off");
     level = *parsed;
   }
-  return run_node(config, id, level);
+  std::string delivery_log;
+  if (vm.count("delivery-log")) {
+    delivery_log = vm["delivery-log"].as<std::string>();
+    const NodeConfig& node = *config.find(id);
+    const bool ridge_role = std::find(node.roles.begin(), node.roles.end(), "ridge") != node.roles.end();
+    if (!ridge_role || multicast::RidgeConfig::from(config).groups_of(id).empty()) {
+      return usage_error(options, fmt::format("--delivery-log: node {} is not a Ridge learner (it needs the ridge role "
+                                              "and a place in a [[ridge.groups]] learners list)", id.value));
+    }
+  }
+  return run_node(config, id, level, delivery_log);
 }
 
 }  // namespace eyrie::cli

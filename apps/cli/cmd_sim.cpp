@@ -6,6 +6,7 @@
 //
 // Exit status: 0 all passed, 1 a checker failed, 2 bad arguments.
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
@@ -89,13 +90,21 @@ int usage_error(const std::string& message) {
 struct Logging {
   bool verbose = false;
   LogLevel level = LogLevel::debug;
+  std::vector<std::string> flags;  // the scenario's switches that were given
 };
 
-sim::ScenarioRun run_options(std::uint64_t seed, Logging logging) {
-  return sim::ScenarioRun{.seed = seed, .log_output = logging.verbose ? stderr : nullptr, .log_level = logging.level};
+sim::ScenarioRun run_options(std::uint64_t seed, const Logging& logging) {
+  return sim::ScenarioRun{.seed = seed, .flags = logging.flags, .log_output = logging.verbose ? stderr : nullptr,
+                          .log_level = logging.level};
 }
 
-int run_one(const sim::Scenario& scenario, std::uint64_t seed, Logging logging) {
+std::string flags_text(const Logging& logging) {
+  std::string text;
+  for (const std::string& flag : logging.flags) text += " --" + flag;
+  return text;
+}
+
+int run_one(const sim::Scenario& scenario, std::uint64_t seed, const Logging& logging) {
   const auto started = std::chrono::steady_clock::now();  // host time: for the summary only
   const sim::ScenarioResult result = scenario.run(run_options(seed, logging));
   const auto host_ms =
@@ -114,7 +123,7 @@ int run_one(const sim::Scenario& scenario, std::uint64_t seed, Logging logging) 
   return result.passed ? 0 : 1;
 }
 
-int run_range(const sim::Scenario& scenario, SeedRange range, Logging logging) {
+int run_range(const sim::Scenario& scenario, SeedRange range, const Logging& logging) {
   std::uint64_t passed = 0;
   std::uint64_t failed = 0;
   for (std::uint64_t seed = range.first;; ++seed) {
@@ -123,10 +132,10 @@ int run_range(const sim::Scenario& scenario, SeedRange range, Logging logging) {
       ++passed;
     } else {
       ++failed;
-      std::printf("seed %llu FAILED: %s\n  replay: eyrie sim %.*s --seed %llu --verbose\n",
+      std::printf("seed %llu FAILED: %s\n  replay: eyrie sim %.*s --seed %llu%s --verbose\n",
                   static_cast<unsigned long long>(seed), result.reason.c_str(),
                   static_cast<int>(scenario.name().size()), scenario.name().data(),
-                  static_cast<unsigned long long>(seed));
+                  static_cast<unsigned long long>(seed), flags_text(logging).c_str());
       std::fflush(stdout);
     }
     if (seed == range.last) break;  // not `seed <= last` in the loop: last may be UINT64_MAX
@@ -147,6 +156,17 @@ int sim_command(std::span<char* const> args) {
       ("verbose,v", "print the log of every node, prefixed with virtual time")
       ("log-level", po::value<std::string>()->default_value("debug"),
        "with --verbose: trace (every delivered message), debug, info, warn or error");
+  const sim::ScenarioRegistry registry = check::builtin_scenarios();
+  // Every scenario's own switches; each is accepted only with its scenario.
+  std::vector<std::string> flag_names;
+  for (const auto& s : registry.all()) {
+    for (const sim::ScenarioFlag& flag : s->flags()) {
+      const std::string name(flag.name);
+      if (std::find(flag_names.begin(), flag_names.end(), name) != flag_names.end()) continue;
+      flag_names.push_back(name);
+      options.add_options()(name.c_str(), fmt::format("{} (scenario {})", flag.help, s->name()).c_str());
+    }
+  }
   po::options_description hidden;
   hidden.add_options()("scenario", po::value<std::string>());
   po::options_description all;
@@ -154,7 +174,6 @@ int sim_command(std::span<char* const> args) {
   po::positional_options_description positional;
   positional.add("scenario", 1);
 
-  const sim::ScenarioRegistry registry = check::builtin_scenarios();
   po::variables_map vm;
   try {
     // program_options wants argv[0]; our span starts after the subcommand's name.
@@ -179,7 +198,15 @@ int sim_command(std::span<char* const> args) {
     return usage_error(fmt::format("unknown scenario '{}' (known: {})", name, known));
   }
   if (vm.count("seed") == vm.count("seeds")) return usage_error("give exactly one of --seed N and --seeds A..B");
-  Logging logging{.verbose = vm.count("verbose") > 0};
+  Logging logging{.verbose = vm.count("verbose") > 0, .level = LogLevel::debug, .flags = {}};
+  for (const std::string& flag : flag_names) {
+    if (!vm.count(flag)) continue;
+    const auto own = scenario->flags();
+    if (std::none_of(own.begin(), own.end(), [&](const sim::ScenarioFlag& f) { return f.name == flag; })) {
+      return usage_error(fmt::format("--{} does not apply to scenario {}", flag, name));
+    }
+    logging.flags.push_back(flag);
+  }
   const std::string level_text = vm["log-level"].as<std::string>();
   const auto level = parse_log_level(level_text);
   if (!level) {

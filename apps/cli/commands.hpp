@@ -10,5 +10,6 @@ int node_command(std::span<char* const> args);     // cmd_node.cpp
 int cluster_command(std::span<char* const> args);  // cmd_cluster.cpp
 int sim_command(std::span<char* const> args);      // cmd_sim.cpp
 int bench_command(std::span<char* const> args);    // cmd_bench.cpp
+int multicast_command(std::span<char* const> args);  // cmd_multicast.cpp
 
 }  // namespace eyrie::cli

@@ -19,7 +19,8 @@ commands:
   node      run one node of a cluster file (eyrie node --config F --id N)
   cluster   start, stop and watch all local nodes of a cluster file (init|up|down|status)
   sim       run a scenario in the deterministic simulator (--seed N, or --seeds A..B)
-  bench     benchmarks that print JSON lines (transport)
+  multicast load a Ridge cluster from outside, and check the logs of a run (load|check)
+  bench     benchmarks that print JSON lines (transport, multicast)
   version   print the version
 
 Run `eyrie <command> --help` for the options of a command.
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
     if (command == "cluster") return eyrie::cli::cluster_command(rest);
     if (command == "sim") return eyrie::cli::sim_command(rest);
     if (command == "bench") return eyrie::cli::bench_command(rest);
+    if (command == "multicast") return eyrie::cli::multicast_command(rest);
     if (command == "version" || command == "--version") {
       std::printf("eyrie %s\n", eyrie::cli::kVersion);
       return 0;

@@ -40,4 +40,17 @@ std::optional<long long> parse_integer(std::string_view text) {
   return value;
 }
 
+std::optional<std::vector<long long>> parse_integer_list(std::string_view text, long long min, long long max) {
+  std::vector<long long> values;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const auto value = parse_integer(text.substr(0, comma));
+    if (!value || *value < min || *value > max) return std::nullopt;
+    values.push_back(*value);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  if (values.empty()) return std::nullopt;
+  return values;
+}
+
 }  // namespace eyrie::cli

@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace eyrie::cli {
 
@@ -20,5 +21,8 @@ int usage_error(const boost::program_options::options_description& options, std:
 
 // A whole decimal integer, or nullopt ("12x", "", overflow).
 std::optional<long long> parse_integer(std::string_view text);
+
+// Comma-separated integers, each in [min, max] ("100,8192"), or nullopt (empty, a bad item).
+std::optional<std::vector<long long>> parse_integer_list(std::string_view text, long long min, long long max);
 
 }  // namespace eyrie::cli

@@ -20,11 +20,13 @@ bool any_node_has(const ClusterConfig& config, std::string_view role) {
 }
 
 // A node's Ridge role with the configuration it refers to. Until an upper layer (the S-SMR
-// runtime) consumes deliveries, a standalone `eyrie node` only counts them (RidgeNode's metrics).
+// runtime) consumes deliveries, a standalone `eyrie node` counts them (RidgeNode's metrics) and
+// hands them to the observer, if any.
 class StandaloneRidge final : public Role {
  public:
-  StandaloneRidge(Env& env, multicast::RidgeConfig config)
-      : config_(std::move(config)), node_(env, config_, [](const multicast::Delivery&) {}) {}
+  StandaloneRidge(Env& env, multicast::RidgeConfig config, const RidgeObserver& observer)
+      : config_(std::move(config)),
+        node_(env, config_, observer.on_deliver, multicast::RidgeNodeOptions{.on_opt_deliver = observer.on_opt_deliver}) {}
   std::string_view name() const override { return node_.name(); }
   std::span<const MessageTypeRange> message_types() const override { return node_.message_types(); }
   void start() override { node_.start(); }
@@ -54,11 +56,12 @@ void validate_modules(const ClusterConfig& config) {
   if (any_node_has(config, "ridge") || config.section("ridge").present()) (void)multicast::RidgeConfig::from(config);
 }
 
-std::vector<std::unique_ptr<Role>> make_roles(const ClusterConfig& config, const NodeConfig& node, Env& env) {
+std::vector<std::unique_ptr<Role>> make_roles(const ClusterConfig& config, const NodeConfig& node, Env& env,
+                                              const RidgeObserver& observer) {
   std::vector<std::unique_ptr<Role>> roles;
   for (const std::string& name : node.roles) {
     if (name == "echo") roles.push_back(std::make_unique<echo::EchoRole>(env, echo::EchoOptions::from_config(config, node.id)));
-    if (name == "ridge") roles.push_back(std::make_unique<StandaloneRidge>(env, multicast::RidgeConfig::from(config)));
+    if (name == "ridge") roles.push_back(std::make_unique<StandaloneRidge>(env, multicast::RidgeConfig::from(config), observer));
   }
   return roles;
 }

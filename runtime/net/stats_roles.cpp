@@ -34,7 +34,37 @@ std::optional<std::uint64_t> json_counter(std::string_view json, std::string_vie
   return value;
 }
 
+std::optional<HistogramSummary> json_histogram(std::string_view json, std::string_view name) {
+  // Metrics::to_json() writes ..."histograms":{"a":{"count":1,"min":..,"p50":..,"p90":..,"p99":..,
+  // "max":..,"mean":..},...}} in that field order, with names that need no escaping.
+  const std::string_view opening = "\"histograms\":{";
+  const std::size_t histograms = json.find(opening);
+  if (histograms == std::string_view::npos) return std::nullopt;
+  const std::string needle = "\"" + std::string(name) + "\":{";
+  std::size_t at = json.find(needle, histograms + opening.size());
+  // A match must start an entry: right after the opening brace or after the previous entry.
+  while (at != std::string_view::npos && json[at - 1] != '{' && json[at - 1] != ',') at = json.find(needle, at + 1);
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view entry = json.substr(at + needle.size(), json.find('}', at + needle.size()) - at - needle.size());
+  const auto field = [entry](std::string_view key, auto& out) {
+    const std::string k = "\"" + std::string(key) + "\":";
+    const std::size_t pos = entry.find(k);
+    if (pos == std::string_view::npos) return false;
+    const char* first = entry.data() + pos + k.size();
+    return std::from_chars(first, entry.data() + entry.size(), out).ec == std::errc{};
+  };
+  HistogramSummary h;
+  if (!field("count", h.count) || !field("min", h.min) || !field("p50", h.p50) || !field("p90", h.p90) ||
+      !field("p99", h.p99) || !field("max", h.max)) {
+    return std::nullopt;
+  }
+  return h;
+}
+
 std::optional<std::uint64_t> NodeStats::counter(std::string_view name) const { return json_counter(metrics_json, name); }
+std::optional<HistogramSummary> NodeStats::histogram(std::string_view name) const {
+  return json_histogram(metrics_json, name);
+}
 
 StatsResponder::StatsResponder(Env& env, Time started_at) : env_(env), started_at_(started_at) {}
 

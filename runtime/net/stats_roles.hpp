@@ -32,6 +32,17 @@ class StatsResponder final : public Role {
   LogLimiter reject_log_;
 };
 
+// A histogram's summary in a Metrics::to_json() object (values as recorded: microseconds for
+// the *_us histograms).
+struct HistogramSummary {
+  std::uint64_t count = 0;
+  std::int64_t min = 0;
+  std::int64_t p50 = 0;
+  std::int64_t p90 = 0;
+  std::int64_t p99 = 0;
+  std::int64_t max = 0;
+};
+
 struct NodeStats {
   NodeId node;
   Duration uptime{};
@@ -41,6 +52,8 @@ struct NodeStats {
   std::uint64_t responses = 0;
   // A counter of metrics_json, or nullopt when absent.
   std::optional<std::uint64_t> counter(std::string_view name) const;
+  // A histogram of metrics_json, or nullopt when absent.
+  std::optional<HistogramSummary> histogram(std::string_view name) const;
 };
 
 class StatsProbe final : public Role {
@@ -74,5 +87,8 @@ class StatsProbe final : public Role {
 
 // A counter's value in a Metrics::to_json() object, or nullopt.
 std::optional<std::uint64_t> json_counter(std::string_view metrics_json, std::string_view name);
+// A histogram's summary in a Metrics::to_json() object, or nullopt.
+std::optional<HistogramSummary> json_histogram(std::string_view metrics_json, std::string_view name);
+
 
 }  // namespace eyrie::net

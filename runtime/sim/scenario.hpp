@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +33,15 @@
 
 namespace eyrie::sim {
 
+// A scenario-specific switch of `eyrie sim` (e.g. a fault injection that a checker test uses).
+struct ScenarioFlag {
+  std::string_view name;  // the option without dashes
+  std::string_view help;
+};
+
 struct ScenarioRun {
   std::uint64_t seed = 0;
+  std::vector<std::string> flags{};  // names of the scenario's flags that are set
   std::FILE* log_output = nullptr;  // --verbose: stderr
   LogLevel log_level = LogLevel::debug;
 };
@@ -55,6 +63,8 @@ class Scenario {
   // simulated seconds, operations), so that "passed 1000 seeds" means something.
   virtual std::string description() const = 0;
   virtual ScenarioResult run(const ScenarioRun& run) const = 0;
+  // The switches this scenario accepts (ScenarioRun::flags).
+  virtual std::span<const ScenarioFlag> flags() const { return {}; }
 };
 
 class ScenarioRegistry {

@@ -63,6 +63,8 @@ Topology choose_topology(Rng& rng, const MulticastScenarioOptions& o) {
   c.acceptor_storage = o.acceptor_storage.value_or(disk ? multicast::AcceptorStorage::disk : multicast::AcceptorStorage::memory);
   t.drop_ppm = static_cast<std::uint32_t>(rng.range(0, o.drop_ppm_max));
   t.duplicate_ppm = static_cast<std::uint32_t>(rng.range(0, o.duplicate_ppm_max));
+  const bool optimistic = rng.chance(1, 2);
+  c.optimistic.enabled = o.optimistic.value_or(optimistic);
   return t;
 }
 
@@ -231,6 +233,12 @@ void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const Multicast
                                               : &rec.new_incarnation(id, my_groups,
                                                                      node_options.resume ? node_options.resume->position + 1 : 1);
           const std::size_t log_index = log ? rec.current_log[id] : 0;
+          if (log && t.config.optimistic.enabled) {
+            log->optimistic.emplace();
+            node_options.on_opt_deliver = [&rec, log_index](const multicast::OptDelivery& d) {
+              rec.logs[log_index].optimistic->push_back(d.id);
+            };
+          }
           auto node = std::make_unique<multicast::RidgeNode>(
               env, t.config,
               [&rec, log_index, k = keeper.get()](const multicast::Delivery& d) {
@@ -238,7 +246,7 @@ void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const Multicast
                     d.id, d.destinations, fnv1a64(d.payload.bytes()), d.final_timestamp, d.ensemble, d.position});
                 if (k) k->delivered();
               },
-              node_options);
+              std::move(node_options));
           if (keeper) {
             keeper->attach(*node);
             roles.push_back(std::move(keeper));
@@ -359,17 +367,18 @@ std::string MulticastScenario::description() const {
   return fmt::format(
       "Ridge end to end: 1-{} groups (seed) of {} learners, one ensemble per group plus the shared one when "
       "there are several (3 acceptors each, f = 1, the acceptors are the coordinator candidates; acceptor storage "
-      "{}), {} senders. Workload per seed: {} multicasts to 1-3 random groups during the safety "
+      "{}; optimistic delivery {}), {} senders. Workload per seed: {} multicasts to 1-3 random groups during the safety "
       "phase, null messages every {}. Safety phase: {} s of faults (loss up to {}%, duplication up to {}%, "
       "reordering, symmetric and one-way partitions, crashes of coordinators and acceptors with at most f per "
       "ensemble down (in-memory acceptors stay down), of learners (each restart resumes from scratch or from a "
       "checkpoint its upper layer kept on disk, drawn per restart) and of one sender; clock skew up to {}, drift "
       "up to {} ppm). Liveness phase: {} s healed; then MulticastChecker: integrity, validity, uniform agreement, "
-      "acyclic order, per-group prefix order, final timestamps. {} simulated seconds per seed.",
+      "acyclic order, per-group prefix order, final timestamps, optimistic/conservative equivalence (and the "
+      "mistake rate). {} simulated seconds per seed.",
       o.groups_max, o.learners_per_group,
       !o.acceptor_storage ? "memory or disk, by seed"
                           : (*o.acceptor_storage == multicast::AcceptorStorage::disk ? "on disk" : "in memory"),
-      o.senders, o.messages, to_string(o.null_interval), seconds(o.phases.safety),
+      !o.optimistic ? "on or off, by seed" : (*o.optimistic ? "on" : "off"), o.senders, o.messages, to_string(o.null_interval), seconds(o.phases.safety),
       o.drop_ppm_max / 10'000.0, o.duplicate_ppm_max / 10'000.0, to_string(o.clock_offset_max), o.clock_drift_ppm_max,
       seconds(o.phases.liveness), seconds(o.phases.safety + o.phases.liveness));
 }
@@ -413,14 +422,20 @@ sim::ScenarioResult MulticastScenario::run(const sim::ScenarioRun& run) const {
   result.trace = sim.trace_hex();
   result.stats = sim.stats();
   result.end = sim.now();
-  result.summary.push_back(fmt::format("{} groups, {} ensembles, {} acceptors, loss {} ppm, duplication {} ppm, {} crashes",
+  result.summary.push_back(fmt::format("{} groups, {} ensembles, {} acceptors, optimistic {}, loss {} ppm, duplication {} ppm, {} crashes",
                                        topology.config.groups.size(), topology.config.ensembles.size(),
                                        topology.config.acceptor_storage == multicast::AcceptorStorage::disk ? "disk" : "memory",
+                                       topology.config.optimistic.enabled ? "on" : "off",
                                        topology.drop_ppm, topology.duplicate_ppm, crashes.crashes()));
   for (std::string& line : sim::describe_stats(sim.stats())) result.summary.push_back(std::move(line));
   result.summary.push_back(fmt::format("multicast: {} sent, {} learner logs, {} deliveries, {} distinct delivered",
                                        report.messages_sent, report.logs, report.conservative_deliveries,
                                        report.messages_delivered));
+  if (topology.config.optimistic.enabled) {
+    result.summary.push_back(fmt::format("optimistic: {} deliveries, {} compared, {} mistakes (rate {:.4f})",
+                                         report.optimistic_deliveries, report.optimistic_compared,
+                                         report.optimistic_mistakes, report.mistake_rate()));
+  }
   result.summary.push_back(fmt::format("learner restarts: {} from a checkpoint, {} from scratch; {} resumed logs not judged",
                                        recorder.restarts_from_checkpoint, recorder.restarts_from_scratch,
                                        report.logs_not_judged));
@@ -432,6 +447,8 @@ void add_multicast_scenarios(sim::ScenarioRegistry& registry) {
   // The same with on-disk acceptors only: crashed acceptors come back with their votes.
   registry.add(std::make_unique<MulticastScenario>(
       MulticastScenarioOptions{.acceptor_storage = multicast::AcceptorStorage::disk}, "multicast-disk"));
+  // Optimistic delivery always on (`multicast` draws it per seed).
+  registry.add(std::make_unique<MulticastScenario>(MulticastScenarioOptions{.optimistic = true}, "multicast-opt"));
 }
 
 }  // namespace eyrie::check

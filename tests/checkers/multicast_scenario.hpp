@@ -26,7 +26,10 @@ struct MulticastScenarioOptions {
   Duration clock_offset_max = std::chrono::milliseconds(50);
   std::int64_t clock_drift_ppm_max = 100;
   // Acceptor storage: chosen by the seed when unset.
-  std::optional<multicast::AcceptorStorage> acceptor_storage;
+  std::optional<multicast::AcceptorStorage> acceptor_storage{};
+  // Optimistic delivery (§5.3.4), checked for equivalence and measured for mistakes: chosen by
+  // the seed when unset.
+  std::optional<bool> optimistic{};
   // Fault injection for negative tests: a merge that ignores timestamps across ensembles, or
   // acceptors that decide with one vote too few. Off in `eyrie sim multicast`.
   bool break_merge = false;

@@ -13,9 +13,28 @@
 
 namespace eyrie::testing {
 
+namespace {
+
+std::vector<std::string> node_args(const std::filesystem::path& config, NodeId id, const std::vector<std::string>& extra) {
+  std::vector<std::string> args{"node", "--config", config.string(), "--id", std::to_string(id.value), "--log-level", "info"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+}  // namespace
+
 NodeProcess::NodeProcess(const std::filesystem::path& binary, const std::filesystem::path& config, NodeId id,
-                         const std::filesystem::path& log) {
-  const std::string id_text = std::to_string(id.value);
+                         const std::filesystem::path& log, const std::vector<std::string>& extra_args)
+    : EyrieProcess(binary, node_args(config, id, extra_args), log) {}
+
+EyrieProcess::EyrieProcess(const std::filesystem::path& binary, std::vector<std::string> args,
+                           const std::filesystem::path& log) {
+  // The whole argument vector is built before fork: the child may only make async-signal-safe calls.
+  std::vector<std::string> words{"eyrie"};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
   const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -28,23 +47,22 @@ NodeProcess::NodeProcess(const std::filesystem::path& binary, const std::filesys
     ::dup2(fd, STDOUT_FILENO);
     ::dup2(fd, STDERR_FILENO);
   }
-  ::execl(binary.c_str(), "eyrie", "node", "--config", config.c_str(), "--id", id_text.c_str(), "--log-level",
-          "info", static_cast<char*>(nullptr));
+  ::execv(binary.c_str(), argv.data());
   ::_exit(127);
 }
 
-NodeProcess::~NodeProcess() {
+EyrieProcess::~EyrieProcess() {
   if (reaped_) return;
   ::kill(pid_, SIGKILL);
   int status = 0;
   ::waitpid(pid_, &status, 0);
 }
 
-void NodeProcess::signal(int signal) {
+void EyrieProcess::signal(int signal) {
   if (!reaped_) ::kill(pid_, signal);
 }
 
-std::optional<int> NodeProcess::wait_for_exit(std::chrono::milliseconds timeout) {
+std::optional<int> EyrieProcess::wait_for_exit(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // A pidfd becomes readable when the child exits, so the wait ends exactly then.
   const int pidfd = reaped_ ? -1 : static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));

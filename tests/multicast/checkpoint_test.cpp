@@ -16,6 +16,7 @@ namespace eyrie::multicast {
 namespace {
 
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kLife2 = SenderClaims::life_base(1);  // seqs of a sender's second life
 
 LearnerCheckpoint sample() {
   LearnerCheckpoint c;
@@ -27,8 +28,11 @@ LearnerCheckpoint sample() {
                        .last_final_timestamp = WallTime(Duration(std::numeric_limits<std::int64_t>::max() - 1))},
   };
   c.filters = {
-      DuplicateFilter::State{.admissions = 9,
-                             .senders = {{NodeId{3}, 5, {5, 7, kMax}, 9}, {NodeId{kMax}, 0, {}, 2}}},
+      DuplicateFilter::State{
+          .admissions = 9,
+          .senders = {{NodeId{3}, SenderClaims::State{.forgotten_below_life = 1, .lives = {{1, kLife2 + 5}}},
+                       {kLife2 + 5, kLife2 + 7, kMax}, 9},
+                      {NodeId{kMax}, SenderClaims::State{}, {}, 2}}},
       DuplicateFilter::State{},
   };
   return c;
@@ -120,8 +124,12 @@ TEST(LearnerCheckpoint, decode_rejectsCheckpointsThatBreakTheRules) {
   expect_rejected(encode_checkpoint(c), "ensemble 100: final timestamps exhausted");
 
   c = sample();
-  c.filters[0].senders[0].seen = {7, 5};
+  c.filters[0].senders[0].seen = {kLife2 + 7, kLife2 + 5};
   expect_rejected(encode_checkpoint(c), "ensemble 1: filter: sender n3: seqs not ascending");
+
+  c = sample();
+  c.filters[0].senders[0].claims.lives[0].second = kLife2;
+  expect_rejected(encode_checkpoint(c), "ensemble 1: filter: sender n3: the claim of life 1 lies outside that life");
 
   c = sample();
   c.filters[0].admissions = 8;

@@ -176,7 +176,7 @@ TEST(DeliveryPipeline, canResume_rejectsOtherEnsemblesAndFiltersBeyondTheLimits)
 
   LearnerCheckpoint big = c;
   big.filters[0].admissions = 2;
-  big.filters[0].senders = {{NodeId{1}, 0, {}, 1}, {NodeId{2}, 0, {}, 2}};
+  big.filters[0].senders = {{NodeId{1}, {}, {}, 1}, {NodeId{2}, {}, {}, 2}};
   DeliveryPipeline::Options small;
   small.filter.senders_max = 1;
   EXPECT_FALSE(DeliveryPipeline::can_resume(big, kLearned, small, &error));

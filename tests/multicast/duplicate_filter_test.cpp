@@ -124,8 +124,11 @@ TEST(DuplicateFilter, state_withoutActivityStampsWouldEvictAnotherSender) {
 
 TEST(DuplicateFilter, valid_rejectsStatesNoFilterCanBeIn) {
   const DuplicateFilter::Limits limits{.senders_max = 2, .seqs_per_sender_max = 3};
+  // A sender of life 0 whose seqs below `acked` are claimed decided (none when 0).
   const auto record = [](std::uint64_t sender, std::uint64_t acked, std::vector<std::uint64_t> seen, std::uint64_t stamp) {
-    return DuplicateFilter::SenderRecord{NodeId{sender}, acked, std::move(seen), stamp};
+    SenderClaims::State claims;
+    if (acked > 0) claims.lives.emplace_back(0, acked);
+    return DuplicateFilter::SenderRecord{NodeId{sender}, claims, std::move(seen), stamp};
   };
   const DuplicateFilter::State good{.admissions = 5, .senders = {record(1, 2, {2, 4}, 3), record(4, 0, {}, 5)}};
   std::string error;
@@ -155,7 +158,26 @@ TEST(DuplicateFilter, valid_rejectsStatesNoFilterCanBeIn) {
   rejects(s, "not ascending and unique");
   s = good;
   s.senders[0].seen = {1, 4};
-  rejects(s, "below its watermark");
+  rejects(s, "a remembered seq is covered by its claims");
+  s = good;
+  s.senders[0].claims.lives.emplace_back(0, 9);
+  rejects(s, "the claim of life 0 out of order or repeated");
+  s = good;
+  s.senders[0].claims.lives = {{1, SenderClaims::life_base(2)}, {2, SenderClaims::life_base(2) + 1}};
+  s.senders[0].seen = {};
+  EXPECT_TRUE(DuplicateFilter::valid(s, limits, &error)) << error;
+  s.senders[0].claims.lives[0].second = SenderClaims::life_base(2) + 1;
+  rejects(s, "the claim of life 1 lies outside that life");
+  s.senders[0].claims.lives[0].second = SenderClaims::life_base(1);
+  rejects(s, "the claim of life 1 lies outside that life");
+  s = good;
+  s.senders[0].claims.forgotten_below_life = 1;
+  rejects(s, "the claim of life 0, a forgotten life");
+  s = good;
+  for (std::uint64_t life = 1; life <= SenderClaims::kLivesMax + 1; ++life) {
+    s.senders[1].claims.lives.emplace_back(life, SenderClaims::life_base(life) + 1);
+  }
+  rejects(s, "claims of 9 lives");
   s = good;
   s.senders[0].last_active = 5;
   rejects(s, "activity stamp 5 not unique");
@@ -165,6 +187,32 @@ TEST(DuplicateFilter, valid_rejectsStatesNoFilterCanBeIn) {
   s = good;
   s.admissions = 4;
   rejects(s, "activity stamp 5 not unique in 1..4");
+}
+
+TEST(DuplicateFilter, state_restoresTheClaimsOfSeveralSenderLives) {
+  // A sender restarted twice: each life claims its own seqs, and the oldest lives are forgotten
+  // (taken as entirely decided) once more than kLivesMax have claims.
+  const DuplicateFilter::Limits limits{};
+  DuplicateFilter original(limits);
+  const auto seq = [](std::uint64_t life, std::uint64_t n) { return SenderClaims::life_base(life) + n; };
+  for (std::uint64_t life = 0; life < SenderClaims::kLivesMax + 2; ++life) {
+    EXPECT_TRUE(original.admit(msg(5, seq(life, 1), seq(life, 1))));
+    EXPECT_TRUE(original.admit(msg(5, seq(life, 2), seq(life, 2))));
+  }
+  const DuplicateFilter::State state = original.state();
+  ASSERT_EQ(state.senders.size(), 1u);
+  EXPECT_EQ(state.senders[0].claims.forgotten_below_life, 2u);
+  EXPECT_EQ(state.senders[0].claims.lives.size(), SenderClaims::kLivesMax);
+  ASSERT_TRUE(DuplicateFilter::valid(state, limits, nullptr));
+  DuplicateFilter restored(state, limits);
+  EXPECT_EQ(restored.state(), state);
+  for (std::uint64_t life = 0; life < SenderClaims::kLivesMax + 3; ++life) {
+    for (std::uint64_t n = 1; n <= 3; ++n) {
+      const MulticastMessage m = msg(5, seq(life, n), seq(life, 1));
+      EXPECT_EQ(restored.admit(m), original.admit(m)) << "life " << life << " n " << n;
+    }
+  }
+  EXPECT_EQ(restored.state(), original.state());
 }
 
 }  // namespace

@@ -1,0 +1,248 @@
+#include "partition/replica.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "multicast/message_types.hpp"
+#include "partition/message_types.hpp"
+#include "partition/replica_execution.hpp"
+#include "runtime/assert.hpp"
+
+namespace eyrie::partition {
+
+namespace {
+constexpr std::array<MessageTypeRange, 2> kTypes{multicast::kRidgeTypes, kReplicaTypes};
+
+std::vector<PartitionId> partitions_of(const std::vector<multicast::GroupId>& groups) {
+  std::vector<PartitionId> out;
+  for (multicast::GroupId g : groups) out.push_back(PartitionId{g.value});
+  return out;
+}
+}  // namespace
+
+PartitionReplica::PartitionReplica(Env& env, const multicast::RidgeConfig& ridge, const SsmrConfig& config,
+                                   const oracle::PartitioningOracle& oracle, std::unique_ptr<StateMachine> machine,
+                                   ReplicaOptions options)
+    : env_(env),
+      config_(config),
+      oracle_(oracle),
+      machine_(std::move(machine)),
+      options_(std::move(options)),
+      partition_(config.partition_of(env.self()).value()),
+      log_(env.log().child("replica")),
+      replies_(config.reply_clients_max, config.replies_per_client_max),
+      book_(config.inbox_commands_max, config.outbox_commands_max),
+      commands_(env.metrics().counter("ssmr.commands")),
+      multi_partition_(env.metrics().counter("ssmr.multi_partition")),
+      skipped_(env.metrics().counter("ssmr.duplicates_skipped")),
+      retries_(env.metrics().counter("ssmr.retry_answers")),
+      failures_(env.metrics().counter("ssmr.failed_commands")),
+      pulls_(env.metrics().counter("ssmr.pulls")),
+      rejected_(env.metrics().counter("ssmr.rejected_messages")),
+      wait_us_(env.metrics().histogram("ssmr.cross_partition_wait_us")) {
+  ridge_ = std::make_unique<multicast::RidgeNode>(
+      env, ridge, [this](const multicast::Delivery& d) { on_deliver(d); }, options_.ridge);
+}
+
+PartitionReplica::~PartitionReplica() = default;
+
+std::span<const MessageTypeRange> PartitionReplica::message_types() const { return kTypes; }
+
+void PartitionReplica::start() {
+  ridge_->start();
+  env_.after(config_.pull_interval, [this] { pull_tick(); });
+}
+
+void PartitionReplica::on_message(const Message& message) {
+  if (kReplicaTypes.contains(message.type)) {
+    if (message.type == kExchange) return on_exchange(message);
+    if (message.type == kPull) return on_pull(message);
+    rejected_.add();
+    return;
+  }
+  ridge_->on_message(message);
+}
+
+// A delivered command joins the queue; malformed ones are dropped the same way at every
+// replica (they are the same bytes everywhere).
+void PartitionReplica::on_deliver(const multicast::Delivery& d) {
+  std::string error;
+  std::optional<Command> command = decode_command(d.payload, &error);
+  if (!command) {
+    rejected_.add();
+    if (reject_limiter_.should_log()) log_.warn("dropped delivered message {}: {}", multicast::to_string(d.id), error);
+    return;
+  }
+  queue_.push_back(Delivered{d.id, std::move(*command), partitions_of(d.destinations), d.final_timestamp, d.position});
+  drive();
+}
+
+// Runs commands until one has to wait for another partition (or none is left). Re-entry (a
+// delivery or message arriving from inside an execution step) only queues work for this loop.
+void PartitionReplica::drive() {
+  if (driving_) return;
+  driving_ = true;
+  for (;;) {
+    if (!current_) {
+      if (queue_.empty()) break;
+      start_next();
+      continue;
+    }
+    if (!current_->step()) break;
+    if (current_->state() == Execution::State::done) finish();
+  }
+  driving_ = false;
+}
+
+void PartitionReplica::start_next() {
+  Delivered d = std::move(queue_.front());
+  queue_.pop_front();
+  const ReplyCache::Lookup seen = replies_.admit(d.command, d.position);
+  if (seen.seen != ReplyCache::Seen::fresh) {
+    // Ran before (a client's retransmission): every destination partition sees the same and
+    // skips it too, so nobody waits for this one's signals.
+    skipped_.add();
+    if (seen.reply != nullptr) send_reply(d, *seen.reply);
+    return;
+  }
+  commands_.add();
+  if (d.destinations.size() > 1) multi_partition_.add();
+  current_ = std::make_unique<Execution>(*this, std::move(d));
+}
+
+void PartitionReplica::finish() {
+  Execution& e = *current_;
+  const Delivered& d = e.delivered();
+  // Combine this replica's verdict with the other destinations' (all-or-nothing).
+  // Every partition combines the same verdicts the same way: retry beats failed beats ok, and
+  // a failure reports the lowest failing partition's message.
+  std::map<PartitionId, ExchangeBook::VerdictOf> verdicts;
+  verdicts.emplace(partition_, ExchangeBook::VerdictOf{e.verdict(), e.missing(), e.error()});
+  if (!e.others().empty() && !options_.unsafe_skip_signals) {
+    wait_us_.record(std::chrono::duration_cast<std::chrono::microseconds>(env_.now() - e.waiting_since()).count());
+    for (const auto& [p, v] : book_.received(d.key).verdicts) verdicts.insert_or_assign(p, v);
+  }
+  Verdict verdict = Verdict::ok;
+  std::vector<PartitionId> missing;
+  std::string error;
+  for (const auto& [p, v] : verdicts) {
+    if (v.verdict == Verdict::retry) {
+      verdict = Verdict::retry;
+      missing.insert(missing.end(), v.missing.begin(), v.missing.end());
+    } else if (v.verdict != Verdict::ok && verdict == Verdict::ok) {
+      verdict = Verdict::failed;
+      error = v.error;
+    }
+  }
+  Reply reply{.client_id = d.command.client_id, .seq = d.command.seq, .partition = partition_};
+  switch (verdict) {
+    case Verdict::ok:
+      e.commit();
+      reply.status = ReplyStatus::ok;
+      reply.body = Payload::copy_of(std::string_view(e.body()));
+      replies_.store(d.command, reply);
+      break;
+    case Verdict::retry: {
+      retries_.add();
+      std::vector<PartitionId> larger = d.destinations;
+      larger.insert(larger.end(), missing.begin(), missing.end());
+      std::sort(larger.begin(), larger.end());
+      larger.erase(std::unique(larger.begin(), larger.end()), larger.end());
+      reply.status = ReplyStatus::retry;
+      reply.destinations = std::move(larger);
+      break;  // never stored: the retried command must run
+    }
+    case Verdict::failed:
+    case Verdict::none:
+      failures_.add();
+      reply.status = ReplyStatus::failed;
+      reply.body = Payload::copy_of(std::string_view(error));
+      replies_.store(d.command, reply);
+      break;
+  }
+  send_reply(d, reply);
+  ++executed_;
+  book_.finished(d.key);
+  current_.reset();
+}
+
+void PartitionReplica::send_reply(const Delivered& d, const Reply& reply) {
+  // One partition answers: every replica of the lowest destination (one reply suffices).
+  if (d.destinations.front() != partition_) return;
+  env_.send(d.command.reply_to, kReply, encode(reply));
+}
+
+void PartitionReplica::send_to_others(const Execution& e, const Exchange& m) {
+  book_.sent(m);
+  const Payload encoded = encode(m);
+  for (PartitionId p : e.others()) {
+    for (NodeId replica : config_.partition(p).replicas) env_.send(replica, kExchange, encoded);
+  }
+}
+
+void PartitionReplica::on_exchange(const Message& message) {
+  std::string error;
+  std::optional<Exchange> m = decode_exchange(message.payload, &error);
+  if (m && config_.partition_of(message.from) != m->partition) error = "sender is not a replica of the partition it names";
+  if (!m || !error.empty()) {
+    rejected_.add();
+    if (reject_limiter_.should_log()) log_.warn("dropped an exchange from {}: {}", to_string(message.from), error);
+    return;
+  }
+  if (!book_.receive(*m)) return;  // about a command that finished here
+  if (current_ && current_->delivered().key == m->command) drive();
+}
+
+void PartitionReplica::on_pull(const Message& message) {
+  std::string error;
+  std::optional<Pull> m = decode_pull(message.payload, &error);
+  if (!m || config_.partition_of(message.from) != m->partition) {
+    rejected_.add();
+    if (reject_limiter_.should_log()) log_.warn("dropped a pull from {}: {}", to_string(message.from), error);
+    return;
+  }
+  if (const Exchange* sent = book_.sent_for(m->command)) env_.send(message.from, kExchange, encode(*sent));
+}
+
+void PartitionReplica::pull_tick() {
+  env_.after(config_.pull_interval, [this] { pull_tick(); });
+  if (!current_ || env_.now() - current_->waiting_since() < config_.pull_interval) return;
+  const Payload request = encode(Pull{current_->delivered().key, partition_});
+  for (PartitionId p : current_->waiting_on()) {
+    pulls_.add();
+    for (NodeId replica : config_.partition(p).replicas) env_.send(replica, kPull, request);
+  }
+}
+
+Payload PartitionReplica::serialize_state() const {
+  std::vector<ObjectValue> objects;
+  objects.reserve(objects_.size());
+  std::string bytes;
+  for (const auto& [id, object] : objects_) {
+    bytes.clear();
+    object->serialize(bytes);
+    objects.push_back(ObjectValue{id, true, Payload::copy_of(std::string_view(bytes))});
+  }
+  return encode_state(objects);
+}
+
+void PartitionReplica::restore_state(const Payload& state) {
+  EYRIE_ASSERT(!current_, "restore between commands only");
+  std::string error;
+  std::optional<std::vector<ObjectValue>> decoded = decode_state(state, &error);
+  if (!decoded) throw std::invalid_argument("state: " + error);
+  std::map<ObjectId, std::unique_ptr<Object>> restored;
+  for (const ObjectValue& v : *decoded) {
+    if (oracle_.placement().owner(v.id) != partition_) throw std::invalid_argument("state holds object " + v.id + " of another partition");
+    restored.insert_or_assign(v.id, machine_->decode_object(v.id, v.bytes.bytes()));
+  }
+  objects_ = std::move(restored);
+}
+
+void PartitionReplica::check_invariants() const {
+  ridge_->check_invariants();
+  replies_.check_invariants();
+  book_.check_invariants();
+}
+
+}  // namespace eyrie::partition
