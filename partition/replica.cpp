@@ -32,6 +32,7 @@ PartitionReplica::PartitionReplica(Env& env, const multicast::RidgeConfig& ridge
       log_(env.log().child("replica")),
       replies_(config.reply_clients_max, config.replies_per_client_max),
       book_(config.inbox_commands_max, config.outbox_commands_max),
+      emitter_(env, config.partition(partition_), Emitter::Options{}),
       commands_(env.metrics().counter("ssmr.commands")),
       multi_partition_(env.metrics().counter("ssmr.multi_partition")),
       skipped_(env.metrics().counter("ssmr.duplicates_skipped")),
@@ -50,6 +51,7 @@ std::span<const MessageTypeRange> PartitionReplica::message_types() const { retu
 
 void PartitionReplica::start() {
   ridge_->start();
+  emitter_.start();
   env_.after(config_.pull_interval, [this] { pull_tick(); });
 }
 
@@ -57,6 +59,7 @@ void PartitionReplica::on_message(const Message& message) {
   if (kReplicaTypes.contains(message.type)) {
     if (message.type == kExchange) return on_exchange(message);
     if (message.type == kPull) return on_pull(message);
+    if (message.type == kEmitAck) return on_emit_ack(message);
     rejected_.add();
     return;
   }
@@ -138,6 +141,10 @@ void PartitionReplica::finish() {
   switch (verdict) {
     case Verdict::ok:
       e.commit();
+      for (std::uint32_t i = 0; i < e.emits().size(); ++i) {
+        const auto& [to, body] = e.emits()[i];
+        emitter_.add(to, EmitId{partition_, d.position, i}, Payload::copy_of(std::string_view(body)));
+      }
       reply.status = ReplyStatus::ok;
       reply.body = Payload::copy_of(std::string_view(e.body()));
       replies_.store(d.command, reply);
@@ -204,6 +211,17 @@ void PartitionReplica::on_pull(const Message& message) {
   if (const Exchange* sent = book_.sent_for(m->command)) env_.send(message.from, kExchange, encode(*sent));
 }
 
+void PartitionReplica::on_emit_ack(const Message& message) {
+  std::string error;
+  const std::optional<EmitId> id = decode_emit_ack(message.payload, &error);
+  if (!id || id->partition != partition_) {
+    rejected_.add();
+    if (reject_limiter_.should_log()) log_.warn("dropped an emit ack from {}: {}", to_string(message.from), error);
+    return;
+  }
+  emitter_.on_ack(*id);
+}
+
 void PartitionReplica::pull_tick() {
   env_.after(config_.pull_interval, [this] { pull_tick(); });
   if (!current_ || env_.now() - current_->waiting_since() < config_.pull_interval) return;
@@ -243,6 +261,7 @@ void PartitionReplica::check_invariants() const {
   ridge_->check_invariants();
   replies_.check_invariants();
   book_.check_invariants();
+  emitter_.check_invariants();
 }
 
 }  // namespace eyrie::partition

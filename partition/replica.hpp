@@ -18,6 +18,8 @@
 //   reply to the client.
 // A replica waiting for another partition longer than pull_interval asks that partition's
 // replicas (Pull) to send again what they sent about the command (messages can be lost).
+// Messages a committed command emitted go out through the Emitter (at least once, one replica
+// at a time, acknowledged by the receiver).
 //
 // A crashed replica stays down until recovery by state transfer exists (DESIGN.md §7): it
 // would need the exchanges of every command since the beginning. f+1 replicas per partition
@@ -30,6 +32,7 @@
 
 #include "multicast/ridge_node.hpp"
 #include "partition/config.hpp"
+#include "partition/emitter.hpp"
 #include "partition/exchange_book.hpp"
 #include "partition/reply_cache.hpp"
 #include "partition/state_machine.hpp"
@@ -88,6 +91,7 @@ class PartitionReplica final : public Role {
   void finish();
   void on_exchange(const Message& message);
   void on_pull(const Message& message);
+  void on_emit_ack(const Message& message);
   void pull_tick();
   void send_to_others(const Execution& e, const Exchange& m);
   void send_reply(const Delivered& d, const Reply& reply);
@@ -104,6 +108,7 @@ class PartitionReplica final : public Role {
   std::map<ObjectId, std::unique_ptr<Object>> objects_;  // committed objects of this partition
   ReplyCache replies_;
   ExchangeBook book_;
+  Emitter emitter_;
   std::deque<Delivered> queue_;
   std::unique_ptr<Execution> current_;
   bool driving_ = false;

@@ -41,6 +41,9 @@ class PartitionReplica::Execution final : public CommandContext {
   bool available(const ObjectId& id) override;
   void wait_for(const ObjectId& id, std::coroutine_handle<> h) override;
   Object* access(const ObjectId& id, bool mutate) override;
+  void emit(NodeId to, std::string message) override { emits_.emplace_back(to, std::move(message)); }
+  // What the command emitted, in order (sent only if it commits).
+  const std::vector<std::pair<NodeId, std::string>>& emits() const { return emits_; }
 
  protected:
   Object& put(const ObjectId& id, std::unique_ptr<Object> value) override;
@@ -77,6 +80,7 @@ class PartitionReplica::Execution final : public CommandContext {
   std::vector<PartitionId> missing_;
   std::string error_;
   std::string body_;
+  std::vector<std::pair<NodeId, std::string>> emits_;
 };
 
 }  // namespace eyrie::partition

@@ -166,6 +166,37 @@ std::optional<Reply> decode_reply(const Payload& payload, std::string* error) {
   });
 }
 
+Payload encode(const Emitted& m) {
+  return build<wire::Emitted>([&](wire::Emitted::Builder out) {
+    out.setPartition(m.id.partition.value);
+    out.setPosition(m.id.position);
+    out.setIndex(m.id.index);
+    out.setBody(data_of(m.body.bytes()));
+  });
+}
+
+Payload encode_emit_ack(const EmitId& id) {
+  return build<wire::EmitAck>([&](wire::EmitAck::Builder out) {
+    out.setPartition(id.partition.value);
+    out.setPosition(id.position);
+    out.setIndex(id.index);
+  });
+}
+
+std::optional<Emitted> decode_emitted(const Payload& payload, std::string* error) {
+  return decode_as<wire::Emitted>(payload, error, [](wire::Emitted::Reader in) {
+    if (in.getPosition() == 0) throw std::invalid_argument("positions start at 1");
+    return Emitted{EmitId{PartitionId{in.getPartition()}, in.getPosition(), in.getIndex()}, payload_of(in.getBody())};
+  });
+}
+
+std::optional<EmitId> decode_emit_ack(const Payload& payload, std::string* error) {
+  return decode_as<wire::EmitAck>(payload, error, [](wire::EmitAck::Reader in) {
+    if (in.getPosition() == 0) throw std::invalid_argument("positions start at 1");
+    return EmitId{PartitionId{in.getPartition()}, in.getPosition(), in.getIndex()};
+  });
+}
+
 Payload encode_state(const std::vector<ObjectValue>& objects) {
   return build<wire::State>([&](wire::State::Builder out) {
     write_values(out.initObjects(static_cast<unsigned>(objects.size())), objects);
