@@ -30,6 +30,7 @@ PartitionReplica::PartitionReplica(Env& env, const multicast::RidgeConfig& ridge
       options_(std::move(options)),
       partition_(config.partition_of(env.self()).value()),
       log_(env.log().child("replica")),
+      cache_(config.cache_objects_max),
       replies_(config.reply_clients_max, config.replies_per_client_max),
       book_(config.inbox_commands_max, config.outbox_commands_max),
       emitter_(env, config.partition(partition_), Emitter::Options{}),
@@ -39,6 +40,9 @@ PartitionReplica::PartitionReplica(Env& env, const multicast::RidgeConfig& ridge
       retries_(env.metrics().counter("ssmr.retry_answers")),
       failures_(env.metrics().counter("ssmr.failed_commands")),
       pulls_(env.metrics().counter("ssmr.pulls")),
+      values_sent_(env.metrics().counter("ssmr.values_sent")),
+      values_current_(env.metrics().counter("ssmr.values_current")),
+      cache_hits_(env.metrics().counter("ssmr.cache_hits")),
       rejected_(env.metrics().counter("ssmr.rejected_messages")),
       wait_us_(env.metrics().histogram("ssmr.cross_partition_wait_us")) {
   ridge_ = std::make_unique<multicast::RidgeNode>(
@@ -187,6 +191,26 @@ void PartitionReplica::send_to_others(const Execution& e, const Exchange& m) {
   }
 }
 
+void PartitionReplica::send_values(const Execution& e, std::vector<ObjectValue> values, bool signal) {
+  Exchange full{.command = e.delivered().key, .partition = partition_, .signal = signal, .values = std::move(values)};
+  book_.sent(full);
+  for (PartitionId p : e.others()) {
+    Exchange m{.command = full.command, .partition = partition_, .signal = signal, .values = {}};
+    m.values.reserve(full.values.size());
+    for (const ObjectValue& v : full.values) {
+      if (v.present && validity_.current_at(v.id, p)) {
+        values_current_.add();
+        m.values.push_back(ObjectValue{.id = v.id, .present = true, .bytes = {}, .cached = true});
+      } else {
+        values_sent_.add();
+        m.values.push_back(v);
+      }
+    }
+    const Payload encoded = encode(m);
+    for (NodeId replica : config_.partition(p).replicas) env_.send(replica, kExchange, encoded);
+  }
+}
+
 void PartitionReplica::on_exchange(const Message& message) {
   std::string error;
   std::optional<Exchange> m = decode_exchange(message.payload, &error);
@@ -255,6 +279,8 @@ void PartitionReplica::restore_state(const Payload& state) {
     restored.insert_or_assign(v.id, machine_->decode_object(v.id, v.bytes.bytes()));
   }
   objects_ = std::move(restored);
+  validity_.clear();  // nobody's cached copy is known current against restored state
+  cache_.clear();
 }
 
 void PartitionReplica::check_invariants() const {
@@ -262,6 +288,7 @@ void PartitionReplica::check_invariants() const {
   replies_.check_invariants();
   book_.check_invariants();
   emitter_.check_invariants();
+  cache_.check_invariants();
 }
 
 }  // namespace eyrie::partition

@@ -34,6 +34,7 @@
 #include "partition/config.hpp"
 #include "partition/emitter.hpp"
 #include "partition/exchange_book.hpp"
+#include "partition/object_cache.hpp"
 #include "partition/reply_cache.hpp"
 #include "partition/state_machine.hpp"
 #include "partition/wire.hpp"
@@ -94,6 +95,9 @@ class PartitionReplica final : public Role {
   void on_emit_ack(const Message& message);
   void pull_tick();
   void send_to_others(const Execution& e, const Exchange& m);
+  // Sends values (and the signal) to the other destinations: to a partition whose cached copy
+  // of an object is current, "current" instead of the value. Pulls get the full values.
+  void send_values(const Execution& e, std::vector<ObjectValue> values, bool signal);
   void send_reply(const Delivered& d, const Reply& reply);
 
   Env& env_;
@@ -106,6 +110,8 @@ class PartitionReplica final : public Role {
   LogLimiter reject_limiter_;
 
   std::map<ObjectId, std::unique_ptr<Object>> objects_;  // committed objects of this partition
+  ObjectCache cache_;                                     // other partitions' objects (§4.3.1)
+  CacheValidity validity_;                                // whose copies of our objects are current
   ReplyCache replies_;
   ExchangeBook book_;
   Emitter emitter_;
@@ -120,6 +126,9 @@ class PartitionReplica final : public Role {
   Counter& retries_;
   Counter& failures_;
   Counter& pulls_;
+  Counter& values_sent_;
+  Counter& values_current_;  // "your cached copy is current" instead of a value
+  Counter& cache_hits_;
   Counter& rejected_;
   Histogram& wait_us_;
   std::unique_ptr<multicast::RidgeNode> ridge_;  // last: it delivers into the members above

@@ -61,7 +61,7 @@ class PartitionReplica::Execution final : public CommandContext {
   PartitionId owned_by_destination(const ObjectId& id);  // throws RetryWithPartitions
   void load_local(const ObjectId& id);
   ObjectValue value_of(const ObjectId& id) const;
-  bool has_value(const ObjectId& id) const;
+  bool has_value(const ObjectId& id);  // may pull a value whose cached copy was evicted
   void begin();
   void after_resume();
 
@@ -72,7 +72,8 @@ class PartitionReplica::Execution final : public CommandContext {
   bool started_ = false;
   Task<std::string> task_;
   std::map<ObjectId, Staged> staged_;
-  std::set<ObjectId> sent_;  // values already sent to the others
+  std::set<ObjectId> sent_;    // values already sent to the others
+  std::set<ObjectId> pulled_;  // values asked for again (an evicted cached copy)
   std::optional<std::pair<ObjectId, std::coroutine_handle<>>> waiting_;
   std::optional<PartitionId> missing_partition_;  // an access needed it
   Time since_{};

@@ -27,6 +27,7 @@ struct ObjectValue {
   id @0 :Data;
   present @1 :Bool;         # false: the object does not exist (as of the command)
   bytes @2 :Data;           # Object::serialize output
+  cached @3 :Bool;          # instead of bytes: the receiver's cached copy is current (§4.3.1)
 }
 
 enum VerdictKind {

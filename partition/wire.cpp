@@ -53,6 +53,7 @@ void write_values(capnp::List<wire::ObjectValue>::Builder out, const std::vector
     out[i].setId(data_of(std::as_bytes(std::span(v.id.data(), v.id.size()))));
     out[i].setPresent(v.present);
     out[i].setBytes(data_of(v.bytes.bytes()));
+    out[i].setCached(v.cached);
   }
 }
 std::vector<ObjectValue> read_values(capnp::List<wire::ObjectValue>::Reader in) {
@@ -61,7 +62,7 @@ std::vector<ObjectValue> read_values(capnp::List<wire::ObjectValue>::Reader in) 
   for (auto v : in) {
     const auto id = v.getId();
     values.push_back(ObjectValue{std::string(reinterpret_cast<const char*>(id.begin()), id.size()), v.getPresent(),
-                                 payload_of(v.getBytes())});
+                                 payload_of(v.getBytes()), v.getCached()});
   }
   return values;
 }

@@ -30,6 +30,7 @@ struct ObjectValue {
   ObjectId id{};
   bool present = false;
   Payload bytes{};  // Object::serialize output when present
+  bool cached = false;  // no bytes: the receiving partition's cached copy is current
 };
 
 struct Exchange {
