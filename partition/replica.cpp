@@ -37,6 +37,7 @@ PartitionReplica::PartitionReplica(Env& env, const multicast::RidgeConfig& ridge
       commands_(env.metrics().counter("ssmr.commands")),
       multi_partition_(env.metrics().counter("ssmr.multi_partition")),
       skipped_(env.metrics().counter("ssmr.duplicates_skipped")),
+      duplicates_dropped_(env.metrics().counter("ssmr.duplicate_runs_dropped")),
       retries_(env.metrics().counter("ssmr.retry_answers")),
       failures_(env.metrics().counter("ssmr.failed_commands")),
       pulls_(env.metrics().counter("ssmr.pulls")),
@@ -106,10 +107,23 @@ void PartitionReplica::start_next() {
   queue_.pop_front();
   const ReplyCache::Lookup seen = replies_.admit(d.command, d.position);
   if (seen.seen != ReplyCache::Seen::fresh) {
-    // Ran before (a client's retransmission): every destination partition sees the same and
-    // skips it too, so nobody waits for this one's signals.
+    // Ran before (a client's retransmission). Normally every destination sees the same; but
+    // each partition bounds its reply cache alone, so one that forgot the client may run it
+    // again: the `duplicate` verdict makes it drop that run (and stop waiting for us). Every
+    // partition that still holds the reply sends it.
     skipped_.add();
-    if (seen.reply != nullptr) send_reply(d, *seen.reply);
+    if (d.destinations.size() > 1) {
+      const Exchange duplicate{.command = d.key, .partition = partition_, .signal = true,
+                               .verdict = Verdict::duplicate};
+      book_.sent(duplicate);
+      const Payload encoded = encode(duplicate);
+      for (PartitionId p : d.destinations) {
+        if (p == partition_) continue;
+        for (NodeId replica : config_.partition(p).replicas) env_.send(replica, kExchange, encoded);
+      }
+      book_.finished(d.key);
+    }
+    if (seen.reply != nullptr) env_.send(d.command.reply_to, kReply, encode(*seen.reply));
     return;
   }
   commands_.add();
@@ -133,7 +147,9 @@ void PartitionReplica::finish() {
   std::vector<PartitionId> missing;
   std::string error;
   for (const auto& [p, v] : verdicts) {
-    if (v.verdict == Verdict::retry) {
+    if (v.verdict == Verdict::duplicate || verdict == Verdict::duplicate) {
+      verdict = Verdict::duplicate;  // it ran before: running it again would apply it twice
+    } else if (v.verdict == Verdict::retry) {
       verdict = Verdict::retry;
       missing.insert(missing.end(), v.missing.begin(), v.missing.end());
     } else if (v.verdict != Verdict::ok && verdict == Verdict::ok) {
@@ -142,6 +158,13 @@ void PartitionReplica::finish() {
     }
   }
   Reply reply{.client_id = d.command.client_id, .seq = d.command.seq, .partition = partition_};
+  if (verdict == Verdict::duplicate) {
+    duplicates_dropped_.add();  // nothing applies, nothing is answered: holders of the reply sent it
+    ++executed_;
+    book_.finished(d.key);
+    current_.reset();
+    return;
+  }
   switch (verdict) {
     case Verdict::ok:
       e.commit();
@@ -165,6 +188,7 @@ void PartitionReplica::finish() {
     }
     case Verdict::failed:
     case Verdict::none:
+    case Verdict::duplicate:
       failures_.add();
       reply.status = ReplyStatus::failed;
       reply.body = Payload::copy_of(std::string_view(error));

@@ -123,6 +123,7 @@ class PartitionReplica final : public Role {
   Counter& commands_;
   Counter& multi_partition_;
   Counter& skipped_;
+  Counter& duplicates_dropped_;  // runs abandoned because another partition had run the command
   Counter& retries_;
   Counter& failures_;
   Counter& pulls_;

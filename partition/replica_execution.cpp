@@ -19,6 +19,13 @@ PartitionReplica::Execution::Execution(PartitionReplica& replica, Delivered deli
 }
 
 bool PartitionReplica::Execution::step() {
+  if (state_ != State::done && another_ran_it()) {
+    // Another destination ran this command before (a retransmission this partition's reply
+    // cache forgot): abandon the run, whatever it waits for; nothing of it applies.
+    verdict_ = Verdict::duplicate;
+    state_ = State::done;
+    return true;
+  }
   switch (state_) {
     case State::running:
       if (!started_) {
@@ -44,6 +51,12 @@ bool PartitionReplica::Execution::step() {
       return false;
   }
   return false;
+}
+
+bool PartitionReplica::Execution::another_ran_it() const {
+  const auto& verdicts = r_.book_.received(d_.key).verdicts;
+  return std::any_of(verdicts.begin(), verdicts.end(),
+                     [](const auto& entry) { return entry.second.verdict == Verdict::duplicate; });
 }
 
 // The command starts executing here: signal the other destinations (with the values the

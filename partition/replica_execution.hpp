@@ -58,6 +58,7 @@ class PartitionReplica::Execution final : public CommandContext {
   };
 
   bool multi() const { return !others_.empty(); }
+  bool another_ran_it() const;
   PartitionId owned_by_destination(const ObjectId& id);  // throws RetryWithPartitions
   void load_local(const ObjectId& id);
   ObjectValue value_of(const ObjectId& id) const;

@@ -10,7 +10,10 @@
 //
 // Bounds: replies_per_client_max per client (the lowest seqs forgotten first; a correct
 // client's window is smaller), clients_max clients (the one inactive for the most deliveries
-// forgotten first). A retransmission older than either bound would run again.
+// forgotten first). Each partition applies them alone, so partitions can disagree about an old
+// retransmission: a multi-partition one then runs where it was forgotten, but a partition that
+// remembers it answers `duplicate` and the run is dropped everywhere (PartitionReplica). A
+// single-partition retransmission older than either bound would run again.
 
 #include <cstdint>
 #include <map>

@@ -35,6 +35,7 @@ enum VerdictKind {
   ok @1;                    # executed; writes apply once every destination says ok
   retry @2;                 # an access needed a partition outside the destinations
   failed @3;                # the application raised an error: nothing applies
+  duplicate @4;             # the command ran here before (its reply is cached): nothing applies
 }
 
 # Partition -> replicas of the other destination partitions of one command: the signal

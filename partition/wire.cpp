@@ -116,7 +116,7 @@ std::optional<Exchange> decode_exchange(const Payload& payload, std::string* err
     m.signal = in.getSignal();
     m.values = read_values(in.getValues());
     const auto verdict = static_cast<unsigned>(in.getVerdict());
-    if (verdict > static_cast<unsigned>(Verdict::failed)) throw std::invalid_argument("unknown verdict");
+    if (verdict > static_cast<unsigned>(Verdict::duplicate)) throw std::invalid_argument("unknown verdict");
     m.verdict = static_cast<Verdict>(verdict);
     m.missing = read_partitions(in.getMissing(), "missing");
     if ((m.verdict == Verdict::retry) != !m.missing.empty()) throw std::invalid_argument("retry needs missing partitions");

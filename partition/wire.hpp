@@ -24,7 +24,7 @@ struct Command {
   Payload request{};
 };
 
-enum class Verdict : std::uint8_t { none, ok, retry, failed };
+enum class Verdict : std::uint8_t { none, ok, retry, failed, duplicate };
 
 struct ObjectValue {
   ObjectId id{};
