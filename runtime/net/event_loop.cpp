@@ -4,10 +4,22 @@
 #include <cerrno>
 #include <chrono>
 #include <exception>
+#include <system_error>
+
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "runtime/assert.hpp"
 
 namespace eyrie::net {
+
+EventLoop::EventLoop() : timer_fd_(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) {
+  if (timer_fd_ < 0) throw std::system_error(errno, std::generic_category(), "timerfd_create");
+}
+
+EventLoop::~EventLoop() {
+  if (timer_fd_ >= 0) ::close(timer_fd_);
+}
 
 Time EventLoop::now() {
   return Time{std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch())};
@@ -82,6 +94,19 @@ int EventLoop::poll_timeout_ms(Duration max_wait) const {
 void EventLoop::poll_and_dispatch(int timeout_ms) {
   poll_items_.clear();
   poll_ids_.clear();
+  // The earliest timer, to the microsecond (the millisecond timeout below is only a backstop).
+  if (timeout_ms > 0 && !timers_.empty() && timers_.begin()->first.first != timer_fd_armed_for_) {
+    const Time due = timers_.begin()->first.first;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(due.time_since_epoch()).count();
+    itimerspec spec{};
+    spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;
+    ::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr);
+    timer_fd_armed_for_ = due;
+  }
+  poll_items_.push_back(zmq_pollitem_t{nullptr, timer_fd_, ZMQ_POLLIN, 0});
+  poll_ids_.push_back(0);  // no watch has id 0
   for (const auto& [id, watch] : watches_) {
     poll_items_.push_back(zmq_pollitem_t{watch.socket, watch.fd, watch.events, 0});
     poll_ids_.push_back(id);
@@ -95,6 +120,12 @@ void EventLoop::poll_and_dispatch(int timeout_ms) {
   for (std::size_t i = 0; i < poll_items_.size() && ready > 0; ++i) {
     const short revents = poll_items_[i].revents;
     if (revents == 0) continue;
+    if (poll_ids_[i] == 0) {
+      std::uint64_t expirations = 0;
+      (void)!::read(timer_fd_, &expirations, sizeof expirations);  // clears it; the timers fire below
+      timer_fd_armed_for_ = Time{};
+      continue;
+    }
     auto it = watches_.find(poll_ids_[i]);  // an earlier callback may have removed it
     if (it == watches_.end()) continue;
     const ReadyFn fn = it->second.fn;       // the callback may unwatch itself

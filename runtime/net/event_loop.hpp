@@ -5,6 +5,10 @@
 //   2. runs the callbacks of ready sockets and descriptors,
 //   3. fires the timers that are due, then the deferred calls queued before this phase,
 //   4. runs the turn-end hooks (the transport flushes its packed frames, the storage commits).
+// Timers are precise to the microsecond: zmq_poll waits in whole milliseconds, so the next
+// timer is also armed on a timerfd that the poll watches (sub-millisecond waits such as
+// Ridge's coordinator hold and optimistic wait would otherwise stretch to a millisecond).
+//
 // Work per turn is bounded: a timer or deferred call added during a turn runs in a later turn,
 // and socket readers bound their own batches (TransportConfig::receive_batch_max), so a flood
 // on one input cannot starve timers or sends.
@@ -39,7 +43,8 @@ class EventLoop {
   using ReadyFn = std::function<void(short ready)>;
   using ExceptionHandler = std::function<void(std::string_view where, std::string_view what)>;
 
-  EventLoop() = default;
+  EventLoop();
+  ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
@@ -106,6 +111,8 @@ class EventLoop {
   std::vector<zmq_pollitem_t> poll_items_;  // reused between turns
   std::vector<std::uint64_t> poll_ids_;
   std::vector<TimerKey> due_timers_;
+  int timer_fd_ = -1;        // armed for the earliest timer (CLOCK_MONOTONIC, as steady_clock)
+  Time timer_fd_armed_for_{};  // the due time armed, to avoid re-arming every turn
 };
 
 }  // namespace eyrie::net
