@@ -28,7 +28,8 @@ bool ExchangeBook::receive(const Exchange& m) {
   for (const ObjectValue& v : m.values) {
     // A full value (from a pull) is worth more than a later "your cache is current".
     const auto it = r.values.find(v.id);
-    if (it != r.values.end() && v.cached && !it->second.cached) continue;
+    const auto needs_copy = [](const ObjectValue& x) { return x.cached || x.diff; };
+    if (it != r.values.end() && needs_copy(v) && !needs_copy(it->second)) continue;
     r.values.insert_or_assign(v.id, v);
   }
   if (m.verdict != Verdict::none) r.verdicts.insert_or_assign(m.partition, VerdictOf{m.verdict, m.missing, m.error});

@@ -43,6 +43,7 @@ PartitionReplica::PartitionReplica(Env& env, const multicast::RidgeConfig& ridge
       pulls_(env.metrics().counter("ssmr.pulls")),
       values_sent_(env.metrics().counter("ssmr.values_sent")),
       values_current_(env.metrics().counter("ssmr.values_current")),
+      values_diff_(env.metrics().counter("ssmr.values_diff")),
       cache_hits_(env.metrics().counter("ssmr.cache_hits")),
       rejected_(env.metrics().counter("ssmr.rejected_messages")),
       wait_us_(env.metrics().histogram("ssmr.cross_partition_wait_us")) {
@@ -222,13 +223,27 @@ void PartitionReplica::send_values(const Execution& e, std::vector<ObjectValue> 
     Exchange m{.command = full.command, .partition = partition_, .signal = signal, .values = {}};
     m.values.reserve(full.values.size());
     for (const ObjectValue& v : full.values) {
-      if (v.present && validity_.current_at(v.id, p)) {
-        values_current_.add();
-        m.values.push_back(ObjectValue{.id = v.id, .present = true, .bytes = {}, .cached = true});
-      } else {
+      if (config_.cache_objects_max == 0) {  // nobody caches: every value travels whole
         values_sent_.add();
         m.values.push_back(v);
+        continue;
       }
+      if (v.present && validity_.current_at(v.id, p)) {
+        values_current_.add();
+        m.values.push_back(ObjectValue{.id = v.id, .present = true, .bytes = {}, .cached = true, .diff = false});
+        continue;
+      }
+      const auto object = objects_.find(v.id);
+      if (v.present && object != objects_.end()) {
+        if (std::optional<std::string> diff = object->second->diff(p)) {
+          values_diff_.add();
+          m.values.push_back(ObjectValue{.id = v.id, .present = true, .bytes = Payload::copy_of(std::string_view(*diff)),
+                                         .cached = false, .diff = true});
+          continue;
+        }
+      }
+      values_sent_.add();
+      m.values.push_back(v);
     }
     const Payload encoded = encode(m);
     for (NodeId replica : config_.partition(p).replicas) env_.send(replica, kExchange, encoded);

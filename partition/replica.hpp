@@ -129,6 +129,7 @@ class PartitionReplica final : public Role {
   Counter& pulls_;
   Counter& values_sent_;
   Counter& values_current_;  // "your cached copy is current" instead of a value
+  Counter& values_diff_;     // a diff for the receiver's cached copy instead of a value
   Counter& cache_hits_;
   Counter& rejected_;
   Histogram& wait_us_;

@@ -149,8 +149,8 @@ bool PartitionReplica::Execution::has_value(const ObjectId& id) {
   const auto& values = r_.book_.received(d_.key).values;
   const auto it = values.find(id);
   if (it == values.end()) return false;
-  if (!it->second.cached || r_.cache_.contains(id)) return true;
-  // "Your copy is current", but this replica evicted it: ask for the value at once.
+  if ((!it->second.cached && !it->second.diff) || r_.cache_.contains(id)) return true;
+  // "Your copy is current" or a diff for it, but this replica evicted it: ask for the value.
   if (pulled_.insert(id).second) {
     r_.pulls_.add();
     const Payload request = encode(Pull{d_.key, r_.partition_});
@@ -194,10 +194,11 @@ Object* PartitionReplica::Execution::access(const ObjectId& id, bool mutate) {
     const ObjectValue& v = r_.book_.received(d_.key).values.at(id);
     Staged s;
     s.present = v.present;
-    if (v.cached) {
+    if (v.cached || v.diff) {
       const Object* cached = r_.cache_.find(id);
       EYRIE_ASSERT(cached != nullptr, "available() pulls the value of an evicted copy");
       s.own = cached->clone();
+      if (v.diff) s.own->apply_diff(v.bytes.bytes());
       r_.cache_hits_.add();
     } else if (v.present) {
       s.own = r_.machine_->decode_object(id, v.bytes.bytes());
@@ -244,12 +245,17 @@ void PartitionReplica::Execution::commit() {
       continue;
     }
     r_.validity_.touched(id, s.written, s.present, others_);
-    if (!s.written) continue;
-    if (s.present) {
-      EYRIE_ASSERT(s.own != nullptr);
-      r_.objects_.insert_or_assign(id, std::move(s.own));
-    } else {
-      r_.objects_.erase(id);
+    if (s.written) {
+      if (s.present) {
+        EYRIE_ASSERT(s.own != nullptr);
+        r_.objects_.insert_or_assign(id, std::move(s.own));
+      } else {
+        r_.objects_.erase(id);
+      }
+    }
+    // The other destinations now hold this version: the base of later diffs for them.
+    if (const auto committed = r_.objects_.find(id); committed != r_.objects_.end()) {
+      for (PartitionId p : others_) committed->second->synced_with(p);
     }
   }
   staged_.clear();

@@ -28,6 +28,7 @@ struct ObjectValue {
   present @1 :Bool;         # false: the object does not exist (as of the command)
   bytes @2 :Data;           # Object::serialize output
   cached @3 :Bool;          # instead of bytes: the receiver's cached copy is current (§4.3.1)
+  diff @4 :Bool;            # bytes are Object::diff for the receiver's cached copy
 }
 
 enum VerdictKind {

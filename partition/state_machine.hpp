@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -40,7 +41,23 @@ class Object {
  public:
   virtual ~Object() = default;
   virtual void serialize(std::string& out) const = 0;
+  // A copy, including whatever the object keeps for diff() below.
   virtual std::unique_ptr<Object> clone() const = 0;
+
+  // Optional deltas (§4.5.1's getDiff/updateFromDiff). After a multi-partition command, every
+  // other destination holds the owner's committed version: the runtime then calls
+  // synced_with(partition) on the owner's copy. When that partition's copy is stale at a later
+  // command, diff(partition) may return the changes since that version (nullopt: the whole
+  // value is sent); the partition applies them to its cached copy with apply_diff().
+  virtual void synced_with(PartitionId partition) { (void)partition; }
+  virtual std::optional<std::string> diff(PartitionId partition) const {
+    (void)partition;
+    return std::nullopt;
+  }
+  virtual void apply_diff(std::span<const std::byte> diff) {
+    (void)diff;
+    throw std::logic_error("this object type sends no diffs");
+  }
 };
 
 // Thrown out of an object access when the object's partition is not a destination. Not a

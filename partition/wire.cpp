@@ -54,6 +54,7 @@ void write_values(capnp::List<wire::ObjectValue>::Builder out, const std::vector
     out[i].setPresent(v.present);
     out[i].setBytes(data_of(v.bytes.bytes()));
     out[i].setCached(v.cached);
+    out[i].setDiff(v.diff);
   }
 }
 std::vector<ObjectValue> read_values(capnp::List<wire::ObjectValue>::Reader in) {
@@ -62,7 +63,8 @@ std::vector<ObjectValue> read_values(capnp::List<wire::ObjectValue>::Reader in) 
   for (auto v : in) {
     const auto id = v.getId();
     values.push_back(ObjectValue{std::string(reinterpret_cast<const char*>(id.begin()), id.size()), v.getPresent(),
-                                 payload_of(v.getBytes()), v.getCached()});
+                                 payload_of(v.getBytes()), v.getCached(), v.getDiff()});
+    if (values.back().cached && values.back().diff) throw std::invalid_argument("a value is either current or a diff");
   }
   return values;
 }

@@ -31,6 +31,7 @@ struct ObjectValue {
   bool present = false;
   Payload bytes{};  // Object::serialize output when present
   bool cached = false;  // no bytes: the receiving partition's cached copy is current
+  bool diff = false;    // bytes: changes to apply to the receiving partition's cached copy
 };
 
 struct Exchange {
