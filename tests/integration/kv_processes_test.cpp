@@ -29,6 +29,7 @@
 #include "runtime/net/node_host.hpp"
 #include "tests/checkers/kv_model.hpp"
 #include "tests/integration/node_process.hpp"
+#include "tests/integration/two_groups.hpp"
 #include "tests/net/test_cluster.hpp"
 
 namespace eyrie {
@@ -39,48 +40,15 @@ using net::testing::TempDir;
 using testing::EyrieProcess;
 using testing::NodeProcess;
 
-constexpr int kNodes = 6;
+constexpr int kNodes = testing::kTwoGroupNodes;
 constexpr int kVictim = 1;
 // Generous: the machine may be busy. A passing run takes about 20 s.
 constexpr auto kDeadline = 60s;
-constexpr std::uint64_t kCommandsBeforeKill = 300;
-constexpr std::uint64_t kCommandsAfterKill = 300;
+constexpr std::uint64_t kCommandsBeforeKill = 3000;
+constexpr std::uint64_t kCommandsAfterKill = 1000;
 
-constexpr std::string_view kSections = R"([transport]
-reconnect_interval_ms = 20
-reconnect_interval_max_ms = 200
-
-[ridge]
-acceptor_storage = "disk"
-
-[[ridge.groups]]
-id = 1
-learners = [1, 2, 3]
-
-[[ridge.groups]]
-id = 2
-learners = [4, 5, 6]
-
-[[ridge.ensembles]]
-id = 1
-group = 1
-coordinators = [1, 2, 3]
-acceptors = [1, 2, 3]
-
-[[ridge.ensembles]]
-id = 2
-group = 2
-coordinators = [4, 5, 6]
-acceptors = [4, 5, 6]
-
-[[ridge.ensembles]]      # the shared one
-id = 3
-coordinators = [1, 4, 2]
-acceptors = [1, 4, 2]
-
-[ssmr]
-pull_interval_ms = 50
-)";
+// Partitions 1 and 2 are Ridge's groups 1 and 2.
+std::string sections() { return testing::two_groups_sections(false) + "\n[ssmr]\npull_interval_ms = 50\n"; }
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -91,7 +59,7 @@ class KvProcessesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config_path = dir.path() / "cluster.toml";
-    std::ofstream(config_path) << net::testing::cluster_toml(kNodes, {"kv"}, std::string(kSections));
+    std::ofstream(config_path) << net::testing::cluster_toml(kNodes, {"kv"}, sections());
     config = ClusterConfig::load(config_path);
     for (int id = 1; id <= kNodes; ++id) {
       nodes[id] = std::make_unique<NodeProcess>(EYRIE_BINARY, config_path, NodeId{static_cast<std::uint64_t>(id)},
