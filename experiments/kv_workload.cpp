@@ -25,7 +25,7 @@ KvWorkload::KvWorkload(const oracle::Placement& placement, KvWorkloadOptions opt
       cluster.keys.clear();
       std::set<oracle::PartitionId> owners;
       for (std::size_t i = 0; i < kClusterKeys; ++i) {
-        cluster.keys.push_back(fmt::format("k{}.{}", c, attempt * kClusterKeys + i));
+        cluster.keys.push_back(fmt::format("{}{}.{}", options_.key_prefix, c, attempt * kClusterKeys + i));
         owners.insert(placement.owner(cluster.keys.back()));
       }
       if (owners.size() >= std::min<std::size_t>(partitions_, 2) || attempt + 1 == kAttemptsMax) break;

@@ -2,7 +2,8 @@
 // KvWorkload: the commands of `eyrie kv load` and `eyrie bench kv` (apps/kv), drawn from a
 // seeded Rng over a fixed key space.
 //
-// Keys come in clusters of kClusterKeys ("k<c>.<i>"); every command stays within one cluster,
+// Keys come in clusters of kClusterKeys ("<prefix><c>.<i>", prefix "k" by default); every
+// command stays within one cluster,
 // so the linearizability checker's parts (connected keys, KvModel::partition) are never larger
 // than a cluster's history. With two partitions or more, each cluster spans at least two, so
 // that a cluster can host multi-partition commands.
@@ -30,6 +31,9 @@ struct KvWorkloadOptions {
   std::size_t keys = 1024;  // rounded up to whole clusters
   unsigned multi_percent = 10;
   std::size_t value_bytes = 100;
+  // Distinct prefixes give distinct keys: a history checked on its own must hold every write to
+  // its keys since the cluster started (the checker starts from an empty store).
+  std::string key_prefix = "k";
 };
 
 class KvWorkload {

@@ -109,6 +109,9 @@ int kv_load_command(std::span<char* const> args) {
       ("keys", po::value<long long>()->default_value(1024), "keys (1..10000000), in clusters of 4")
       ("multi-percent", po::value<long long>()->default_value(10), "percent of commands across partitions (0..100)")
       ("size", po::value<long long>()->default_value(100), "value bytes (1..1048576)")
+      ("key-prefix", po::value<std::string>()->default_value("k"),
+       "keys are PREFIX<cluster>.<i>; a history checked alone must hold every write to its keys since the cluster "
+       "started, so give each run its own prefix on a cluster that ran loads before")
       ("history", po::value<std::string>(), "write every client operation to FILE, for `eyrie kv check`")
       ("read-back", "after the load, read every key once (the reads join the history): a lost acknowledged write "
                     "shows as a violation")
@@ -142,11 +145,15 @@ int kv_load_command(std::span<char* const> args) {
   const auto level = parse_log_level(vm["log-level"].as<std::string>());
   if (!level) return usage_error(options, "--log-level: expected trace, debug, info, warn, error or off");
   if (vm.count("history")) s.history = vm["history"].as<std::string>();
+  const std::string& prefix = vm["key-prefix"].as<std::string>();
+  if (prefix.empty() || prefix.size() > 64 || prefix.find_first_of(" \t\n") != std::string::npos) {
+    return usage_error(options, "--key-prefix: expected 1..64 characters without white space");
+  }
   s.run = experiments::KvLoadRunOptions{
       .clients = static_cast<std::size_t>(*clients),
       .window = static_cast<std::size_t>(*window),
       .workload = {.keys = static_cast<std::size_t>(*keys), .multi_percent = static_cast<unsigned>(*multi),
-                   .value_bytes = static_cast<std::size_t>(*size)},
+                   .value_bytes = static_cast<std::size_t>(*size), .key_prefix = vm["key-prefix"].as<std::string>()},
       .warmup = Duration::zero(),
       .measured = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds)),
       .timeout = std::chrono::milliseconds(*timeout_ms),

@@ -85,7 +85,7 @@ KvRunFigures measure_run(const KvBenchConfig& c, const KvBenchOptions& o, const 
   prober.start();
 
   const experiments::KvWorkload workload(cluster->oracle->placement(),
-                                         {.keys = o.keys, .multi_percent = c.multi_percent, .value_bytes = c.size});
+                                         {.keys = o.keys, .multi_percent = c.multi_percent, .value_bytes = c.size, .key_prefix = "k"});
   experiments::KvLoadRun run(*cluster, workload,
                              {.clients = o.clients, .window = o.window, .workload = workload.options(),
                               .warmup = seconds_of(o.warmup_seconds), .measured = seconds_of(o.seconds),
