@@ -169,7 +169,7 @@ int single_command(std::span<char* const> args) {
       ("timeout-ms", po::value<long long>()->default_value(10'000), "how long to wait for the reply (1..3600000)")
       ("absent", "cas: the key must be absent (instead of EXPECTED)")
       ("log-level,l", po::value<std::string>()->default_value("warn"), "trace, debug, info, warn, error or off")
-      ("words", po::value<std::vector<std::string>>(), "the command and its arguments");
+      ("words", po::value<std::vector<std::string>>(), "the command and its arguments (the words that are not options)");
   po::positional_options_description positional;
   positional.add("words", -1);
   po::variables_map vm;
