@@ -212,6 +212,23 @@ void Acceptor::trim_below(Instance below) {
   if (options_.durable) store_.save_trimmed(below);
 }
 
+void Acceptor::on_trim(NodeId from, const Trim& m) {
+  if (!topology_.is_learner(from)) {
+    rejected_.add();
+    return;
+  }
+  Instance& released = released_[from];
+  released = std::max(released, m.below);
+  Instance common = m.below;
+  for (NodeId learner : topology_.learners) {
+    const auto it = released_.find(learner);
+    if (it == released_.end()) return;  // someone may still need everything
+    common = std::min(common, it->second);
+  }
+  // Delivered by every learner, so decided, even where this acceptor never heard the decision.
+  trim_below(common);
+}
+
 void Acceptor::on_fetch(NodeId from, const Fetch& m) {
   FetchReply reply{.ensemble = topology_.id, .trimmed_below = trimmed_below_};
   std::size_t bytes = 0;

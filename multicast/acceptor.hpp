@@ -60,6 +60,9 @@ class Acceptor {
   void on_phase2_classic(NodeId from, const Phase2Classic& m);
   void on_decision(const Decision& m);
   void on_fetch(NodeId from, const Fetch& m);
+  // A learner lets go of instances below m.below; everything below what every learner of the
+  // ensemble let go of is dropped (the retained_instances bound applies besides).
+  void on_trim(NodeId from, const Trim& m);
 
   // Forgets every instance below `below`. Precondition (the caller's): they are decided and no
   // learner will need them from this acceptor again (e.g. every replica checkpointed past them).
@@ -103,6 +106,7 @@ class Acceptor {
   DistributorBalancer balancer_;
   Round promised_;
   Instance trimmed_below_;
+  std::map<NodeId, Instance> released_;  // per learner: what it let go of (in memory: re-sent by learners)
   std::map<Instance, AcceptedVote> votes_;
   // Every Decision this acceptor heard, whether or not it holds the decided value: learners
   // that fetch get these too, so that a value voted by a live acceptor that missed its

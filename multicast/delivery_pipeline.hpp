@@ -12,12 +12,20 @@
 // refuses wait in a per-ensemble hold queue; when that queue reaches `hold_batches_max` the
 // pipeline asks the owner to pause that ensemble's learner (which then keeps at most its own
 // window and fetches the rest later), and to resume it once the queue has drained.
+//
+// Restarts: checkpoint() says where delivery stands (position, merge state, filters: see
+// multicast/checkpoint.hpp for why that is exact), and a fresh pipeline continues from one with
+// resume_from(); its owner then feeds each ensemble from the checkpoint's next instance on.
+// Without a checkpoint a pipeline starts at position 1 and instance 0 of every ensemble.
 
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
+#include <string>
 #include <vector>
 
+#include "multicast/checkpoint.hpp"
 #include "multicast/duplicate_filter.hpp"
 #include "multicast/stream_merger.hpp"
 #include "runtime/log.hpp"
@@ -49,6 +57,22 @@ class DeliveryPipeline {
   // Whether `id`, ordered by `ensemble`, has left the merge already (delivered here if it was
   // addressed here); false for an ensemble this node does not learn.
   bool merged_already(EnsembleId ensemble, const MessageId& id) const;
+
+  // Where delivery stands: valid between deliveries, e.g. from inside the deliver callback right
+  // after position p, where it covers everything up to and including p. Precondition: not
+  // fault_ignore_merge_order (that mode bypasses the merger, so there is no merge state).
+  LearnerCheckpoint checkpoint() const;
+  // Whether a pipeline that learns `subscribed` with `options` can resume from `checkpoint`
+  // (same ensembles, filters within options.filter); the reason in *error when not.
+  static bool can_resume(const LearnerCheckpoint& checkpoint, std::span<const EnsembleId> subscribed,
+                         const Options& options, std::string* error);
+  // Continues from `checkpoint`: positions go on at checkpoint.position + 1, the merge and the
+  // filters as they stood. The owner feeds each ensemble from the checkpoint's next instance.
+  // Preconditions: nothing decided yet, can_resume(). A checkpoint that turns out not to match an
+  // ensemble's log (it skips more of an instance than the instance holds) stops that ensemble,
+  // and so delivery, with an error logged and counted (ridge.learner.checkpoint_mismatches).
+  void resume_from(const LearnerCheckpoint& checkpoint);
+
   void set_log(Logger* log) { log_ = log; }
   void check_invariants() const;
 
@@ -58,6 +82,7 @@ class DeliveryPipeline {
     Batch batch;
   };
   void push_held(EnsembleId ensemble);
+  void refuse_mismatched_resume(EnsembleId ensemble, Instance instance);
   void deliver_unmerged(EnsembleId ensemble, Instance instance, const Batch& batch);
   void deliver(EnsembleId ensemble, Instance instance, WallTime final_timestamp, const MulticastMessage& message);
   void release();
@@ -75,6 +100,8 @@ class DeliveryPipeline {
   Logger* log_ = nullptr;
   Counter& duplicates_;
   Counter& not_addressed_;
+  Counter& checkpoint_mismatches_;
+  std::set<EnsembleId> mismatched_;  // ensembles stopped by a checkpoint that does not match their log
 };
 
 }  // namespace eyrie::multicast

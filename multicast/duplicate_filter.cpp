@@ -1,5 +1,9 @@
 #include "multicast/duplicate_filter.hpp"
 
+#include <algorithm>
+#include <functional>
+#include <set>
+
 #include "runtime/assert.hpp"
 
 namespace eyrie::multicast {
@@ -51,6 +55,71 @@ void DuplicateFilter::check_invariants() const {
     EYRIE_ASSERT(s.seen.empty() || (!s.claims.covers(*s.seen.begin()) && !s.claims.covers(*s.seen.rbegin())));
     EYRIE_ASSERT(s.claims.lives() <= SenderClaims::kLivesMax);
   }
+}
+
+// --- state export and import (learner checkpoints) ---
+
+namespace {
+
+bool fail(std::string* error, std::string why) {
+  if (error) *error = std::move(why);
+  return false;
+}
+
+}  // namespace
+
+DuplicateFilter::DuplicateFilter(const State& state, Limits limits) : limits_(limits), admissions_(state.admissions) {
+  EYRIE_ASSERT(valid(state, limits, nullptr), "a filter state must be checked with valid() first");
+  for (const SenderRecord& r : state.senders) {
+    senders_.emplace_hint(senders_.end(), r.sender,
+                          SenderState{.claims = SenderClaims(r.claims),
+                                      .seen = std::set<std::uint64_t>(r.seen.begin(), r.seen.end()),
+                                      .last_active = r.last_active});
+  }
+}
+
+bool DuplicateFilter::valid(const State& state, Limits limits, std::string* error) {
+  if (state.senders.size() > limits.senders_max) {
+    return fail(error, "filter: " + std::to_string(state.senders.size()) + " senders, at most " +
+                           std::to_string(limits.senders_max));
+  }
+  std::set<std::uint64_t> stamps;
+  for (std::size_t i = 0; i < state.senders.size(); ++i) {
+    const SenderRecord& r = state.senders[i];
+    const std::string who = "filter: sender " + to_string(r.sender);
+    if (i > 0 && r.sender <= state.senders[i - 1].sender) return fail(error, who + " out of order or repeated");
+    if (r.seen.size() > limits.seqs_per_sender_max) {
+      return fail(error, who + " remembers " + std::to_string(r.seen.size()) + " seqs, at most " +
+                             std::to_string(limits.seqs_per_sender_max));
+    }
+    if (std::adjacent_find(r.seen.begin(), r.seen.end(), std::greater_equal<>()) != r.seen.end()) {
+      return fail(error, who + ": seqs not ascending and unique");
+    }
+    std::string why;
+    if (!SenderClaims::valid(r.claims, &why)) return fail(error, who + ": " + why);
+    const SenderClaims claims(r.claims);
+    if (std::any_of(r.seen.begin(), r.seen.end(), [&](std::uint64_t seq) { return claims.covers(seq); })) {
+      return fail(error, who + ": a remembered seq is covered by its claims");
+    }
+    // Every admission stamps exactly one sender, so stamps are distinct, in 1..admissions.
+    if (r.last_active == 0 || r.last_active > state.admissions || !stamps.insert(r.last_active).second) {
+      return fail(error, who + ": activity stamp " + std::to_string(r.last_active) + " not unique in 1.." +
+                             std::to_string(state.admissions));
+    }
+  }
+  return true;
+}
+
+DuplicateFilter::State DuplicateFilter::state() const {
+  State state{.admissions = admissions_, .senders = {}};
+  state.senders.reserve(senders_.size());
+  for (const auto& [sender, s] : senders_) {
+    state.senders.push_back(SenderRecord{.sender = sender,
+                                         .claims = s.claims.state(),
+                                         .seen = std::vector<std::uint64_t>(s.seen.begin(), s.seen.end()),
+                                         .last_active = s.last_active});
+  }
+  return state;
 }
 
 }  // namespace eyrie::multicast

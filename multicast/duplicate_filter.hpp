@@ -19,10 +19,19 @@
 // at most `senders_max` senders, forgetting the one idle for the most decided messages. A
 // duplicate of a forgotten message would be delivered again; with correct senders this needs a
 // retransmission older than either bound, which the sender's window rules out.
+//
+// Checkpoints: state() exports everything the verdicts depend on (each sender's claims, its
+// remembered seqs, its activity stamp for eviction, and the admission counter), and a filter
+// built from that state with the same limits continues exactly as the original would: a
+// restarted learner drops the same duplicates as the learners that never stopped. The state is
+// bounded by the limits: at most senders_max x (seqs_per_sender_max + 2 x kLivesMax + 3)
+// integers.
 
 #include <cstdint>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "multicast/sender_claims.hpp"
 #include "multicast/types.hpp"
@@ -35,8 +44,29 @@ class DuplicateFilter {
     std::size_t senders_max = 65536;
     std::size_t seqs_per_sender_max = 8192;
   };
+  // What one sender's entry holds, as state() exports it.
+  struct SenderRecord {
+    NodeId sender;
+    SenderClaims::State claims;       // seqs decided earlier in the stream, by the sender's word
+    std::vector<std::uint64_t> seen;  // decided seqs that no claim covers, ascending
+    std::uint64_t last_active = 0;    // the admission (1-based) that last saw this sender
+    friend bool operator==(const SenderRecord&, const SenderRecord&) = default;
+  };
+  struct State {
+    std::uint64_t admissions = 0;       // messages judged so far, duplicates included
+    std::vector<SenderRecord> senders;  // ascending by sender, unique
+    friend bool operator==(const State&, const State&) = default;
+  };
+
   explicit DuplicateFilter(Limits limits) : limits_(limits) {}
   DuplicateFilter() : DuplicateFilter(Limits{}) {}
+  // Continues from `state`. Precondition: valid(state, limits).
+  DuplicateFilter(const State& state, Limits limits);
+
+  // Whether a filter with `limits` can be in `state` (sorted, within the limits, valid claims
+  // covering no remembered seq, activity stamps distinct and not beyond the admission count);
+  // the first broken rule in *error when not.
+  static bool valid(const State& state, Limits limits, std::string* error);
 
   // True the first time `message` is seen in this stream; false for a duplicate.
   bool admit(const MulticastMessage& message);
@@ -45,6 +75,7 @@ class DuplicateFilter {
   bool seen(const MessageId& id) const;
 
   std::size_t senders() const { return senders_.size(); }
+  State state() const;
   void check_invariants() const;
 
  private:

@@ -124,3 +124,11 @@ struct Redecide {
   ensemble @0 :UInt32;
   instance @1 :UInt64;
 }
+
+# Learner -> acceptors: this learner's upper layer no longer needs instances below `below`
+# (it delivered them and keeps what it needs, e.g. in a checkpoint). Acceptors drop what every
+# learner of the ensemble has let go of.
+struct Trim {
+  ensemble @0 :UInt32;
+  below @1 :UInt64;
+}

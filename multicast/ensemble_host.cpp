@@ -98,6 +98,7 @@ void EnsembleHost::route(NodeId from, MessageType type, EnsembleMessage message)
         if constexpr (std::is_same_v<M, Phase2>) to(a, [&](Acceptor& x) { x.on_phase2(from, m); });
         if constexpr (std::is_same_v<M, Phase2Classic>) to(a, [&](Acceptor& x) { x.on_phase2_classic(from, m); });
         if constexpr (std::is_same_v<M, Fetch>) to(a, [&](Acceptor& x) { x.on_fetch(from, m); });
+        if constexpr (std::is_same_v<M, Trim>) to(a, [&](Acceptor& x) { x.on_trim(from, m); });
         if constexpr (std::is_same_v<M, Phase1B>) to(c, [&](Coordinator& x) { x.on_phase1b(from, m); });
         if constexpr (std::is_same_v<M, Phase2B>) to(c, [&](Coordinator& x) { x.on_phase2b(from, m); });
         if constexpr (std::is_same_v<M, Heartbeat>) to(c, [&](Coordinator& x) { x.on_heartbeat(from, m); });

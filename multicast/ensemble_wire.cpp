@@ -196,6 +196,13 @@ Payload encode(const Redecide& m) {
   });
 }
 
+Payload encode(const Trim& m) {
+  return build<wire::Trim>([&](wire::Trim::Builder out) {
+    out.setEnsemble(m.ensemble.value);
+    out.setBelow(m.below.value);
+  });
+}
+
 namespace {
 
 std::optional<EnsembleMessage> decode_phase1b(const Payload& payload, std::string* error) {
@@ -299,6 +306,11 @@ std::optional<EnsembleMessage> decode_ensemble_message(MessageType type, const P
   if (type == kRedecide) {
     return decode_as<wire::Redecide>(payload, error, [](wire::Redecide::Reader in) {
       return Redecide{EnsembleId{in.getEnsemble()}, Instance{in.getInstance()}};
+    });
+  }
+  if (type == kTrim) {
+    return decode_as<wire::Trim>(payload, error, [](wire::Trim::Reader in) {
+      return Trim{EnsembleId{in.getEnsemble()}, Instance{in.getBelow()}};
     });
   }
   if (error) *error = "unknown ensemble message type " + std::to_string(type.value);

@@ -29,7 +29,8 @@ inline constexpr MessageType kFetchReply{1029};
 inline constexpr MessageType kHeartbeat{1030};
 inline constexpr MessageType kNack{1031};
 inline constexpr MessageType kRedecide{1032};
-static_assert(kEnsembleFirst <= kPhase1A && kRedecide <= kEnsembleLast);
+inline constexpr MessageType kTrim{1033};
+static_assert(kEnsembleFirst <= kPhase1A && kTrim <= kEnsembleLast);
 
 // Decoding limits: far above any sane deployment, low enough that a hostile message cannot
 // make a role allocate without bound.
@@ -155,8 +156,15 @@ struct Redecide {
   Instance instance;
 };
 
+// Learner -> acceptors: instances below `below` are no longer needed by this learner.
+struct Trim {
+  static constexpr MessageType kType = kTrim;
+  EnsembleId ensemble;
+  Instance below;
+};
+
 using EnsembleMessage = std::variant<Phase1A, Phase1B, Phase2, Phase2Classic, Phase2B, Decision, Distribute,
-                                     Value, Fetch, FetchReply, Heartbeat, Nack, Redecide>;
+                                     Value, Fetch, FetchReply, Heartbeat, Nack, Redecide, Trim>;
 
 Payload encode(const Phase1A& m);
 Payload encode(const Phase1B& m);
@@ -171,6 +179,7 @@ Payload encode(const FetchReply& m);
 Payload encode(const Heartbeat& m);
 Payload encode(const Nack& m);
 Payload encode(const Redecide& m);
+Payload encode(const Trim& m);
 
 // Decodes a message of a type in 1020..1079. nullopt, with a reason in *error, when the type
 // is unknown or the payload malformed.

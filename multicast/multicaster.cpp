@@ -27,13 +27,39 @@ std::uint64_t decode_u64(const Payload& p) {
   return v;
 }
 
-// A Propose of one message; a push carries the same encoding.
-Payload encode_one(EnsembleId ensemble, const MulticastMessage& message) {
+// A Propose of some messages; a push carries the same encoding.
+Payload encode_many(EnsembleId ensemble, std::span<const MulticastMessage* const> messages) {
   capnp::MallocMessageBuilder builder;
   auto propose = builder.initRoot<wire::Propose>();
   propose.setEnsemble(ensemble.value);
-  write_message(propose.initMessages(1)[0], message);
+  auto list = propose.initMessages(static_cast<unsigned>(messages.size()));
+  for (unsigned i = 0; i < list.size(); ++i) write_message(list[i], *messages[i]);
   return encode_capnp(builder);
+}
+
+Payload encode_one(EnsembleId ensemble, const MulticastMessage& message) {
+  const MulticastMessage* one = &message;
+  return encode_many(ensemble, std::span(&one, 1));
+}
+
+// Splits a burst into Proposes of at most kFlushBytesMax payload bytes (and kFlushMessagesMax
+// messages), so that none outgrows a transport frame.
+constexpr std::size_t kFlushBytesMax = 1 << 20;
+constexpr std::size_t kFlushMessagesMax = 4096;
+template <typename Fn>
+void for_each_chunk(const std::vector<const MulticastMessage*>& messages, Fn&& fn) {
+  std::size_t begin = 0;
+  while (begin < messages.size()) {
+    std::size_t end = begin;
+    std::size_t bytes = 0;
+    while (end < messages.size() && end - begin < kFlushMessagesMax &&
+           (end == begin || bytes + messages[end]->payload.size() <= kFlushBytesMax)) {
+      bytes += messages[end]->payload.size();
+      ++end;
+    }
+    fn(std::span(messages.data() + begin, end - begin));
+    begin = end;
+  }
 }
 
 }  // namespace
@@ -88,10 +114,41 @@ std::optional<MessageId> Multicaster::multicast(std::vector<GroupId> destination
   entry.message.sender_acked_below = std::min(acked_below(), entry.message.id.seq);
   entry.ensemble = config_.ensemble_for(entry.message.destinations);
   entry.last_sent = env_.now();
-  send(entry, config_.optimistic.enabled);
   const MessageId id = entry.message.id;
   outstanding_.emplace(id.seq, std::move(entry));
+  // First sends wait for the end of this turn, so that a burst travels as one Propose per
+  // ensemble (and one push per destination set) instead of one message each.
+  unsent_.push_back(id.seq);
+  if (!flush_armed_) {
+    flush_armed_ = true;
+    env_.after(Duration{0}, [this] { flush(); });
+  }
   return id;
+}
+
+void Multicaster::flush() {
+  flush_armed_ = false;
+  std::map<EnsembleId, std::vector<const MulticastMessage*>> proposes;
+  std::map<std::vector<GroupId>, std::vector<const MulticastMessage*>> pushes;
+  for (std::uint64_t seq : unsent_) {
+    const auto it = outstanding_.find(seq);
+    if (it == outstanding_.end()) continue;  // acknowledged already (cannot happen before a send, but cheap)
+    proposes[it->second.ensemble].push_back(&it->second.message);
+    if (config_.optimistic.enabled) pushes[it->second.message.destinations].push_back(&it->second.message);
+  }
+  unsent_.clear();
+  for (const auto& [ensemble, messages] : proposes) {
+    for_each_chunk(messages, [&](std::span<const MulticastMessage* const> chunk) {
+      env_.send(leader_of(ensemble), kPropose, encode_many(ensemble, chunk));
+    });
+  }
+  for (const auto& [destinations, messages] : pushes) {
+    const EnsembleId ensemble = config_.ensemble_for(destinations);
+    for_each_chunk(messages, [&](std::span<const MulticastMessage* const> chunk) {
+      const Payload encoded = encode_many(ensemble, chunk);
+      for (NodeId learner : push_targets(destinations)) env_.send(learner, kOptPush, encoded);
+    });
+  }
 }
 
 std::uint64_t Multicaster::acked_below() const {
@@ -104,11 +161,10 @@ NodeId Multicaster::leader_of(EnsembleId id) const {
   return candidates[it == leader_index_.end() ? 0 : it->second % candidates.size()];
 }
 
-void Multicaster::send(const Outstanding& entry, bool push) {
-  const Payload encoded = encode_one(entry.ensemble, entry.message);
-  env_.send(leader_of(entry.ensemble), kPropose, encoded);
-  if (!push) return;
-  for (NodeId learner : push_targets(entry.message.destinations)) env_.send(learner, kOptPush, encoded);
+// A retransmission: to the coordinator only (a learner that missed the push gets the message
+// with its decision).
+void Multicaster::send(const Outstanding& entry) {
+  env_.send(leader_of(entry.ensemble), kPropose, encode_one(entry.ensemble, entry.message));
 }
 
 const std::vector<NodeId>& Multicaster::push_targets(const std::vector<GroupId>& destinations) {
@@ -143,7 +199,7 @@ void Multicaster::retry_tick() {
     if (now - entry.last_sent < config_.sender_retry) continue;
     retransmissions_.add();
     entry.last_sent = now;
-    send(entry, false);
+    send(entry);
   }
   env_.after(config_.sender_retry / 2, [this] { retry_tick(); });
 }
@@ -201,7 +257,7 @@ void Multicaster::on_not_leader(const Message& message) {
   for (auto& [seq, entry] : outstanding_) {
     if (entry.ensemble != ensemble) continue;
     entry.last_sent = env_.now();
-    send(entry, false);
+    send(entry);
   }
 }
 

@@ -14,6 +14,9 @@
 // begins a new life: seqs from SenderClaims::life_base(life), so that the acknowledgement
 // watermark each message carries (sender_acked_below) covers only the current life.
 //
+// First sends are batched per turn: multicast() queues the message and a zero-delay timer sends
+// the turn's messages as one Propose per ensemble (and one push per destination set).
+//
 // Optimistic delivery on (§5.3.4): the first send of a message also pushes it to every learner
 // of its destination groups (kOptPush, the same Propose encoding), so that learners opt-deliver
 // it and decisions need only carry its id. Retransmissions go to coordinators only: a learner
@@ -64,7 +67,8 @@ class Multicaster {
     EnsembleId ensemble;
     Time last_sent{};
   };
-  void send(const Outstanding& entry, bool push);
+  void send(const Outstanding& entry);
+  void flush();
   const std::vector<NodeId>& push_targets(const std::vector<GroupId>& destinations);
   void retry_tick();
   void reserve_seqs();
@@ -81,6 +85,8 @@ class Multicaster {
   std::uint64_t reserved_below_ = 0;   // seqs < this may be used
   bool reserving_ = false;
   std::map<std::uint64_t, Outstanding> outstanding_;  // by seq
+  std::vector<std::uint64_t> unsent_;  // multicast this turn, sent by flush()
+  bool flush_armed_ = false;
   std::map<EnsembleId, std::size_t> leader_index_;    // into the ensemble's candidate list
   std::map<EnsembleId, Time> last_redirect_;          // when a NotLeader last moved us
   std::function<void(const MessageId&)> on_acknowledged_;

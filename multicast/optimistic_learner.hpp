@@ -55,7 +55,7 @@ class OptimisticLearner {
     std::size_t messages_max = 65536;
     std::size_t delay_samples = 1024;
     Duration delay_window = std::chrono::seconds(1);  // samples older than this are not used
-    double delay_quantile = 0.99;
+    double delay_quantile = 0.95;
     static Options from(const RidgeConfig& config);
   };
 

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "multicast/message_types.hpp"
+#include "runtime/assert.hpp"
 
 namespace eyrie::multicast {
 
@@ -14,9 +15,11 @@ RidgeNode::RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, 
     : env_(env),
       log_(env.log().child("ridge")),
       multicaster_(env, config, options.sender),
-      unexpected_push_(env.metrics().counter("ridge.opt.push_unexpected")) {
+      unexpected_push_(env.metrics().counter("ridge.opt.push_unexpected")),
+      config_(config) {
   const NodeId self = env.self();
   const std::vector<EnsembleId> learned = config.ensembles_learned_by(self);
+  EYRIE_ASSERT(!options.resume || !learned.empty(), "only a learner resumes from a checkpoint");
   EnsembleHost::DecidedFn on_decided;
   if (!learned.empty()) {
     Counter& delivered = env.metrics().counter("ridge.delivered");
@@ -35,6 +38,7 @@ RidgeNode::RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, 
           if (EnsembleLearner* learner = host_->learner(ensemble)) learner->set_paused(paused);
         });
     pipeline_->set_log(&log_);
+    if (options.resume) resume_from(*options.resume, options);
     on_decided = [this](EnsembleId e, Instance k, const Batch& b) { pipeline_->decided(e, k, b); };
     if (config.optimistic.enabled) {
       optimistic_ = std::make_unique<OptimisticLearner>(
@@ -52,11 +56,25 @@ RidgeNode::RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, 
   }
 }
 
+bool RidgeNode::can_resume(const RidgeConfig& config, NodeId self, const LearnerCheckpoint& checkpoint,
+                           const RidgeNodeOptions& options, std::string* error) {
+  return DeliveryPipeline::can_resume(checkpoint, config.ensembles_learned_by(self), options.pipeline, error);
+}
+
+// Before the host exists: its learners start where the checkpoint's merge state says.
+void RidgeNode::resume_from(const LearnerCheckpoint& checkpoint, RidgeNodeOptions& options) {
+  EYRIE_ASSERT(options.host.learner_start.empty(), "a resumed node's learners start where its checkpoint says");
+  for (const MergeStreamState& s : checkpoint.merge.streams) options.host.learner_start[s.ensemble] = s.next_instance;
+  pipeline_->resume_from(checkpoint);
+  log_.info("resuming delivery at position {} from a checkpoint", checkpoint.position + 1);
+}
+
 std::span<const MessageTypeRange> RidgeNode::message_types() const { return kTypes; }
 
 void RidgeNode::start() {
   host_->start();
   if (optimistic_) optimistic_->start();
+  env_.after(std::chrono::seconds(1), [this] { send_trims(); });
   multicaster_.start();
 }
 
@@ -69,6 +87,22 @@ void RidgeNode::on_message(const Message& message) {
   // ProposeAck, NotLeader, and anything else in Ridge's range: the sender rejects what it does
   // not know (counted).
   multicaster_.on_message(message);
+}
+
+void RidgeNode::trim(EnsembleId ensemble, Instance below) {
+  Instance& current = trimmed_[ensemble];
+  if (below <= current) return;
+  current = below;
+  const Payload request = encode(Trim{ensemble, below});
+  for (NodeId acceptor : config_.ensemble(ensemble).acceptors) env_.send(acceptor, kTrim, request);
+}
+
+void RidgeNode::send_trims() {
+  env_.after(std::chrono::seconds(1), [this] { send_trims(); });
+  for (const auto& [ensemble, below] : trimmed_) {
+    const Payload request = encode(Trim{ensemble, below});
+    for (NodeId acceptor : config_.ensemble(ensemble).acceptors) env_.send(acceptor, kTrim, request);
+  }
 }
 
 void RidgeNode::check_invariants() const {

@@ -13,9 +13,15 @@
 // Bound: claims of at most kLivesMax lives per sender; older lives are then taken as entirely
 // decided (a message of theirs still undecided after kLivesMax restarts of its sender is
 // dropped as if it were a duplicate).
+//
+// Checkpoints: state() exports the claims (at most kLivesMax lives) and SenderClaims(state)
+// rebuilds claims that answer covers() and raise() exactly as these do (LearnerCheckpoint).
 
 #include <cstdint>
 #include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace eyrie::multicast {
 
@@ -25,6 +31,38 @@ class SenderClaims {
   static constexpr std::size_t kLivesMax = 8;
   static constexpr std::uint64_t life_of(std::uint64_t seq) { return seq >> kLifeShift; }
   static constexpr std::uint64_t life_base(std::uint64_t life) { return life << kLifeShift; }
+
+  struct State {
+    std::uint64_t forgotten_below_life = 0;                       // lives below count as entirely decided
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> lives;  // (life, first seq not claimed), ascending
+    friend bool operator==(const State&, const State&) = default;
+  };
+
+  SenderClaims() = default;
+  // Precondition: valid(state, nullptr).
+  explicit SenderClaims(const State& state) : below_(state.lives.begin(), state.lives.end()),
+                                              forgotten_below_(state.forgotten_below_life) {}
+
+  State state() const { return State{forgotten_below_, {below_.begin(), below_.end()}}; }
+
+  // Whether raise() can lead to `state`: at most kLivesMax lives, ascending, none forgotten, each
+  // claim inside its own life and above its base. The first broken rule in *error when not.
+  static bool valid(const State& state, std::string* error) {
+    const auto fail = [error](std::string why) {
+      if (error) *error = std::move(why);
+      return false;
+    };
+    if (state.lives.size() > kLivesMax) return fail("claims of " + std::to_string(state.lives.size()) + " lives");
+    if (state.forgotten_below_life > life_of(~std::uint64_t{0})) return fail("forgotten lives beyond the last life");
+    for (std::size_t i = 0; i < state.lives.size(); ++i) {
+      const auto [life, below] = state.lives[i];
+      const std::string which = "the claim of life " + std::to_string(life);
+      if (i > 0 && life <= state.lives[i - 1].first) return fail(which + " out of order or repeated");
+      if (life < state.forgotten_below_life) return fail(which + ", a forgotten life");
+      if (below <= life_base(life) || life_of(below - 1) != life) return fail(which + " lies outside that life");
+    }
+    return true;
+  }
 
   // Records the claim of a message with `seq` and `acked_below`; true when it grew. A claim
   // outside the message's own life is ignored (readers reject it already: acked_below <= seq).

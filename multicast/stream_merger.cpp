@@ -67,6 +67,11 @@ bool StreamMerger::can_push(EnsembleId ensemble, const Batch& batch) const {
   return s.queue.size() + entries <= options_.queued_entries_max_per_ensemble;
 }
 
+bool StreamMerger::matches_resume(EnsembleId ensemble, const Batch& batch) const {
+  const std::size_t skip = stream(ensemble).skip_in_next_push;
+  return skip == 0 || skip < batch.messages.size();
+}
+
 // Algorithm 4, lines 31-33, with `<=`: a timestamp equal to the last one is adjusted as well.
 WallTime StreamMerger::assign_final(Stream& s, WallTime timestamp) const {
   EYRIE_ASSERT(s.last_pushed_final < WallTime::max(), "final timestamps exhausted");

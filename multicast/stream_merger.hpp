@@ -70,8 +70,14 @@ class StreamMerger {
 
   // Whether push(ensemble, ...) of `batch` fits under the bound.
   bool can_push(EnsembleId ensemble, const Batch& batch) const;
+  // False only for the first batch pushed after a resume from a MergeState that skips at least
+  // as many messages of that instance as `batch` holds (or skips messages of a null): a state
+  // that does not describe this ensemble's log. Callers resuming from state they did not build
+  // themselves check this before push(), which asserts it.
+  bool matches_resume(EnsembleId ensemble, const Batch& batch) const;
   // Precondition: `ensemble` is subscribed, instance == next_push_instance(ensemble) (no gap,
-  // no repeat: the caller filters duplicates and holds early decisions), can_push().
+  // no repeat: the caller filters duplicates and holds early decisions), can_push(),
+  // matches_resume().
   void push(EnsembleId ensemble, Instance instance, const Batch& batch);
 
   // The next message in merged order, when it is determined; nulls ahead of it are consumed.

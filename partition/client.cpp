@@ -19,6 +19,7 @@ std::vector<multicast::GroupId> groups_of(const std::vector<PartitionId>& partit
 Client::Client(Env& env, const multicast::RidgeConfig& ridge, const SsmrConfig& config,
                const oracle::PartitioningOracle& oracle, ClientOptions options)
     : env_(env),
+      config_(config),
       oracle_(oracle),
       options_(options),
       sender_(env, ridge, options.sender),
@@ -29,7 +30,6 @@ Client::Client(Env& env, const multicast::RidgeConfig& ridge, const SsmrConfig& 
       timeouts_(env.metrics().counter("ssmr.client.timeouts")),
       rejected_(env.metrics().counter("ssmr.client.rejected")),
       latency_us_(env.metrics().histogram("ssmr.client.latency_us")) {
-  (void)config;
   EYRIE_ASSERT(options_.window_max >= 1);
 }
 
@@ -75,6 +75,7 @@ void Client::on_message(const Message& message) {
   if (message.type == multicast::kProposeAck || message.type == multicast::kNotLeader) {
     return sender_.on_message(message);
   }
+  if (message.type == kEmitted) return on_emitted(message);
   if (message.type != kReply) return rejected_.add();
   std::string error;
   std::optional<Reply> reply = decode_reply(message.payload, &error);
@@ -105,6 +106,22 @@ void Client::on_message(const Message& message) {
                                          .body = reply->body, .seq = reply->seq, .destinations = o.destinations});
       return;
   }
+}
+
+void Client::on_emitted(const Message& message) {
+  std::string error;
+  std::optional<Emitted> emitted = decode_emitted(message.payload, &error);
+  const auto& partitions = config_.partitions;
+  const bool known = emitted && std::any_of(partitions.begin(), partitions.end(),
+                                            [&](const PartitionConfig& p) { return p.id == emitted->id.partition; });
+  if (!known) {
+    rejected_.add();
+    return;
+  }
+  // Every copy is acknowledged, to every holder: each stops resending.
+  const Payload ack = encode_emit_ack(emitted->id);
+  for (NodeId replica : config_.partition(emitted->id.partition).replicas) env_.send(replica, kEmitAck, ack);
+  if (emitted_filter_.admit(emitted->id) && on_emitted_) on_emitted_(*emitted);
 }
 
 void Client::complete(std::uint64_t seq, CommandResult result) {

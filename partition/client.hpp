@@ -20,6 +20,7 @@
 
 #include "multicast/multicaster.hpp"
 #include "partition/config.hpp"
+#include "partition/emitter.hpp"
 #include "partition/wire.hpp"
 #include "runtime/env.hpp"
 
@@ -57,6 +58,9 @@ class Client {
   void on_message(const Message& message);
   static bool handles(MessageType type);
 
+  // Messages that commands emitted to this endpoint, each once (duplicates are dropped and
+  // every copy is acknowledged).
+  void set_on_emitted(std::function<void(const Emitted&)> fn) { on_emitted_ = std::move(fn); }
   std::uint64_t client_id() const { return client_id_; }
   std::size_t outstanding() const { return outstanding_.size(); }
   void check_invariants() const;
@@ -75,7 +79,10 @@ class Client {
   void tick();
   std::uint64_t acked_below() const;
 
+  void on_emitted(const Message& message);
+
   Env& env_;
+  const SsmrConfig& config_;
   const oracle::PartitioningOracle& oracle_;
   ClientOptions options_;
   multicast::Multicaster sender_;
@@ -83,6 +90,8 @@ class Client {
   std::uint64_t client_id_;
   std::uint64_t next_seq_ = 1;
   std::map<std::uint64_t, Outstanding> outstanding_;
+  EmitFilter emitted_filter_;
+  std::function<void(const Emitted&)> on_emitted_;
   Counter& retransmissions_;
   Counter& retries_;
   Counter& timeouts_;

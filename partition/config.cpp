@@ -39,6 +39,8 @@ SsmrConfig SsmrConfig::from(const ClusterConfig& cluster, const multicast::Ridge
       s.integer("reply_clients_max", static_cast<std::int64_t>(c.reply_clients_max), 1, 1 << 24));
   c.replies_per_client_max = static_cast<std::size_t>(
       s.integer("replies_per_client_max", static_cast<std::int64_t>(c.replies_per_client_max), 1, 1 << 20));
+  c.cache_objects_max = static_cast<std::size_t>(
+      s.integer("cache_objects_max", static_cast<std::int64_t>(c.cache_objects_max), 0, 1 << 24));
   constexpr std::string_view kPlacements[] = {"hash", "range"};
   if (s.choice("placement", "hash", kPlacements) == "range") {
     if (!s.has("range_bounds")) s.fail("range_bounds", "missing; \"range\" placement needs one bound fewer than partitions");

@@ -31,6 +31,8 @@ struct SsmrConfig {
   // Reply cache: clients remembered (least recently active forgotten first), replies per client.
   std::size_t reply_clients_max = 65536;
   std::size_t replies_per_client_max = 4096;
+  // Copies of other partitions' objects a replica caches (§4.3.1; 0: no caching).
+  std::size_t cache_objects_max = 65536;
   // Placement of objects: "hash", or "range" with `range_bounds` (one fewer than partitions).
   std::shared_ptr<const oracle::Placement> placement;
 

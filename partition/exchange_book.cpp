@@ -25,7 +25,12 @@ bool ExchangeBook::receive(const Exchange& m) {
   if (finished_.contains(m.command)) return false;
   Received& r = entry(m.command);
   r.signals.insert(m.partition);
-  for (const ObjectValue& v : m.values) r.values.insert_or_assign(v.id, v);
+  for (const ObjectValue& v : m.values) {
+    // A full value (from a pull) is worth more than a later "your cache is current".
+    const auto it = r.values.find(v.id);
+    if (it != r.values.end() && v.cached && !it->second.cached) continue;
+    r.values.insert_or_assign(v.id, v);
+  }
   if (m.verdict != Verdict::none) r.verdicts.insert_or_assign(m.partition, VerdictOf{m.verdict, m.missing, m.error});
   return true;
 }

@@ -8,8 +8,11 @@ namespace eyrie::partition {
 // Replica <-> replica, about one command (partition/ssmr.capnp).
 inline constexpr MessageType kExchange{2000};
 inline constexpr MessageType kPull{2001};
-// Replica -> client.
+// Client or gateway -> every replica of a partition: an emitted message arrived.
+inline constexpr MessageType kEmitAck{2002};
+// Replica -> client or gateway.
 inline constexpr MessageType kReply{2010};
+inline constexpr MessageType kEmitted{2011};
 
 inline constexpr MessageTypeRange kReplicaTypes{MessageType{2000}, MessageType{2009}};
 inline constexpr MessageTypeRange kClientTypes{MessageType{2010}, MessageType{2019}};

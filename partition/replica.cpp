@@ -30,14 +30,19 @@ PartitionReplica::PartitionReplica(Env& env, const multicast::RidgeConfig& ridge
       options_(std::move(options)),
       partition_(config.partition_of(env.self()).value()),
       log_(env.log().child("replica")),
+      cache_(config.cache_objects_max),
       replies_(config.reply_clients_max, config.replies_per_client_max),
       book_(config.inbox_commands_max, config.outbox_commands_max),
+      emitter_(env, config.partition(partition_), Emitter::Options{}),
       commands_(env.metrics().counter("ssmr.commands")),
       multi_partition_(env.metrics().counter("ssmr.multi_partition")),
       skipped_(env.metrics().counter("ssmr.duplicates_skipped")),
       retries_(env.metrics().counter("ssmr.retry_answers")),
       failures_(env.metrics().counter("ssmr.failed_commands")),
       pulls_(env.metrics().counter("ssmr.pulls")),
+      values_sent_(env.metrics().counter("ssmr.values_sent")),
+      values_current_(env.metrics().counter("ssmr.values_current")),
+      cache_hits_(env.metrics().counter("ssmr.cache_hits")),
       rejected_(env.metrics().counter("ssmr.rejected_messages")),
       wait_us_(env.metrics().histogram("ssmr.cross_partition_wait_us")),
       queue_us_(env.metrics().histogram("ssmr.queue_wait_us")),
@@ -52,6 +57,7 @@ std::span<const MessageTypeRange> PartitionReplica::message_types() const { retu
 
 void PartitionReplica::start() {
   ridge_->start();
+  emitter_.start();
   env_.after(config_.pull_interval, [this] { pull_tick(); });
 }
 
@@ -59,6 +65,7 @@ void PartitionReplica::on_message(const Message& message) {
   if (kReplicaTypes.contains(message.type)) {
     if (message.type == kExchange) return on_exchange(message);
     if (message.type == kPull) return on_pull(message);
+    if (message.type == kEmitAck) return on_emit_ack(message);
     rejected_.add();
     return;
   }
@@ -143,6 +150,10 @@ void PartitionReplica::finish() {
   switch (verdict) {
     case Verdict::ok:
       e.commit();
+      for (std::uint32_t i = 0; i < e.emits().size(); ++i) {
+        const auto& [to, body] = e.emits()[i];
+        emitter_.add(to, EmitId{partition_, d.position, i}, Payload::copy_of(std::string_view(body)));
+      }
       reply.status = ReplyStatus::ok;
       reply.body = Payload::copy_of(std::string_view(e.body()));
       replies_.store(d.command, reply);
@@ -186,6 +197,26 @@ void PartitionReplica::send_to_others(const Execution& e, const Exchange& m) {
   }
 }
 
+void PartitionReplica::send_values(const Execution& e, std::vector<ObjectValue> values, bool signal) {
+  Exchange full{.command = e.delivered().key, .partition = partition_, .signal = signal, .values = std::move(values)};
+  book_.sent(full);
+  for (PartitionId p : e.others()) {
+    Exchange m{.command = full.command, .partition = partition_, .signal = signal, .values = {}};
+    m.values.reserve(full.values.size());
+    for (const ObjectValue& v : full.values) {
+      if (v.present && validity_.current_at(v.id, p)) {
+        values_current_.add();
+        m.values.push_back(ObjectValue{.id = v.id, .present = true, .bytes = {}, .cached = true});
+      } else {
+        values_sent_.add();
+        m.values.push_back(v);
+      }
+    }
+    const Payload encoded = encode(m);
+    for (NodeId replica : config_.partition(p).replicas) env_.send(replica, kExchange, encoded);
+  }
+}
+
 void PartitionReplica::on_exchange(const Message& message) {
   std::string error;
   std::optional<Exchange> m = decode_exchange(message.payload, &error);
@@ -208,6 +239,17 @@ void PartitionReplica::on_pull(const Message& message) {
     return;
   }
   if (const Exchange* sent = book_.sent_for(m->command)) env_.send(message.from, kExchange, encode(*sent));
+}
+
+void PartitionReplica::on_emit_ack(const Message& message) {
+  std::string error;
+  const std::optional<EmitId> id = decode_emit_ack(message.payload, &error);
+  if (!id || id->partition != partition_) {
+    rejected_.add();
+    if (reject_limiter_.should_log()) log_.warn("dropped an emit ack from {}: {}", to_string(message.from), error);
+    return;
+  }
+  emitter_.on_ack(*id);
 }
 
 void PartitionReplica::pull_tick() {
@@ -243,12 +285,16 @@ void PartitionReplica::restore_state(const Payload& state) {
     restored.insert_or_assign(v.id, machine_->decode_object(v.id, v.bytes.bytes()));
   }
   objects_ = std::move(restored);
+  validity_.clear();  // nobody's cached copy is known current against restored state
+  cache_.clear();
 }
 
 void PartitionReplica::check_invariants() const {
   ridge_->check_invariants();
   replies_.check_invariants();
   book_.check_invariants();
+  emitter_.check_invariants();
+  cache_.check_invariants();
 }
 
 }  // namespace eyrie::partition

@@ -18,6 +18,8 @@
 //   reply to the client.
 // A replica waiting for another partition longer than pull_interval asks that partition's
 // replicas (Pull) to send again what they sent about the command (messages can be lost).
+// Messages a committed command emitted go out through the Emitter (at least once, one replica
+// at a time, acknowledged by the receiver).
 //
 // A crashed replica stays down until recovery by state transfer exists (DESIGN.md §7): it
 // would need the exchanges of every command since the beginning. f+1 replicas per partition
@@ -30,7 +32,9 @@
 
 #include "multicast/ridge_node.hpp"
 #include "partition/config.hpp"
+#include "partition/emitter.hpp"
 #include "partition/exchange_book.hpp"
+#include "partition/object_cache.hpp"
 #include "partition/reply_cache.hpp"
 #include "partition/state_machine.hpp"
 #include "partition/wire.hpp"
@@ -89,8 +93,12 @@ class PartitionReplica final : public Role {
   void finish();
   void on_exchange(const Message& message);
   void on_pull(const Message& message);
+  void on_emit_ack(const Message& message);
   void pull_tick();
   void send_to_others(const Execution& e, const Exchange& m);
+  // Sends values (and the signal) to the other destinations: to a partition whose cached copy
+  // of an object is current, "current" instead of the value. Pulls get the full values.
+  void send_values(const Execution& e, std::vector<ObjectValue> values, bool signal);
   void send_reply(const Delivered& d, const Reply& reply);
 
   Env& env_;
@@ -103,8 +111,11 @@ class PartitionReplica final : public Role {
   LogLimiter reject_limiter_;
 
   std::map<ObjectId, std::unique_ptr<Object>> objects_;  // committed objects of this partition
+  ObjectCache cache_;                                     // other partitions' objects (§4.3.1)
+  CacheValidity validity_;                                // whose copies of our objects are current
   ReplyCache replies_;
   ExchangeBook book_;
+  Emitter emitter_;
   std::deque<Delivered> queue_;
   std::unique_ptr<Execution> current_;
   bool driving_ = false;
@@ -117,6 +128,9 @@ class PartitionReplica final : public Role {
   Counter& retries_;
   Counter& failures_;
   Counter& pulls_;
+  Counter& values_sent_;
+  Counter& values_current_;  // "your cached copy is current" instead of a value
+  Counter& cache_hits_;
   Counter& rejected_;
   Histogram& wait_us_;
   Histogram& queue_us_;      // delivery to start: behind earlier commands

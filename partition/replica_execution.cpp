@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "partition/message_types.hpp"
+
 #include "runtime/assert.hpp"
 
 namespace eyrie::partition {
@@ -50,13 +52,13 @@ void PartitionReplica::Execution::begin() {
   started_ = true;
   since_ = r_.env_.now();
   if (multi()) {
-    Exchange signal{.command = d_.key, .partition = r_.partition_, .signal = true};
+    std::vector<ObjectValue> values;
     for (const ObjectId& id : r_.oracle_.local_objects(d_.command.request.bytes(), r_.partition_)) {
       if (r_.oracle_.placement().owner(id) != r_.partition_ || sent_.contains(id)) continue;
-      signal.values.push_back(value_of(id));
+      values.push_back(value_of(id));
       sent_.insert(id);
     }
-    r_.send_to_others(*this, signal);
+    r_.send_values(*this, std::move(values), true);
   }
   task_ = r_.machine_->execute(*this, d_.command.request.bytes());
   task_.start();
@@ -130,8 +132,20 @@ ObjectValue PartitionReplica::Execution::value_of(const ObjectId& id) const {
   return v;
 }
 
-bool PartitionReplica::Execution::has_value(const ObjectId& id) const {
-  return r_.book_.received(d_.key).values.contains(id);
+bool PartitionReplica::Execution::has_value(const ObjectId& id) {
+  const auto& values = r_.book_.received(d_.key).values;
+  const auto it = values.find(id);
+  if (it == values.end()) return false;
+  if (!it->second.cached || r_.cache_.contains(id)) return true;
+  // "Your copy is current", but this replica evicted it: ask for the value at once.
+  if (pulled_.insert(id).second) {
+    r_.pulls_.add();
+    const Payload request = encode(Pull{d_.key, r_.partition_});
+    for (NodeId replica : r_.config_.partition(r_.oracle_.placement().owner(id)).replicas) {
+      r_.env_.send(replica, kPull, request);
+    }
+  }
+  return false;
 }
 
 // First access to an object of this partition: stage the committed version, and send it to
@@ -142,9 +156,7 @@ void PartitionReplica::Execution::load_local(const ObjectId& id) {
   s.base = it == r_.objects_.end() ? nullptr : it->second.get();
   s.present = s.base != nullptr;
   staged_.emplace(id, std::move(s));
-  if (multi() && sent_.insert(id).second) {
-    r_.send_to_others(*this, Exchange{.command = d_.key, .partition = r_.partition_, .values = {value_of(id)}});
-  }
+  if (multi() && sent_.insert(id).second) r_.send_values(*this, {value_of(id)}, false);
 }
 
 bool PartitionReplica::Execution::available(const ObjectId& id) {
@@ -165,11 +177,18 @@ void PartitionReplica::Execution::wait_for(const ObjectId& id, std::coroutine_ha
 Object* PartitionReplica::Execution::access(const ObjectId& id, bool mutate) {
   auto it = staged_.find(id);
   if (it == staged_.end()) {
-    // Another partition's object whose value has arrived: stage a decoded copy.
+    // Another partition's object whose value (or "your cached copy is current") has arrived.
     const ObjectValue& v = r_.book_.received(d_.key).values.at(id);
     Staged s;
     s.present = v.present;
-    if (v.present) s.own = r_.machine_->decode_object(id, v.bytes.bytes());
+    if (v.cached) {
+      const Object* cached = r_.cache_.find(id);
+      EYRIE_ASSERT(cached != nullptr, "available() pulls the value of an evicted copy");
+      s.own = cached->clone();
+      r_.cache_hits_.add();
+    } else if (v.present) {
+      s.own = r_.machine_->decode_object(id, v.bytes.bytes());
+    }
     it = staged_.emplace(id, std::move(s)).first;
   }
   Staged& s = it->second;
@@ -202,7 +221,17 @@ void PartitionReplica::Execution::remove(const ObjectId& id) {
 
 void PartitionReplica::Execution::commit() {
   for (auto& [id, s] : staged_) {
-    if (!s.written || r_.oracle_.placement().owner(id) != r_.partition_) continue;
+    if (r_.oracle_.placement().owner(id) != r_.partition_) {
+      // Every destination ran the same code: this copy is the owner's committed version now.
+      if (s.present && s.own) {
+        r_.cache_.store(id, std::move(s.own));
+      } else {
+        r_.cache_.erase(id);
+      }
+      continue;
+    }
+    r_.validity_.touched(id, s.written, s.present, others_);
+    if (!s.written) continue;
     if (s.present) {
       EYRIE_ASSERT(s.own != nullptr);
       r_.objects_.insert_or_assign(id, std::move(s.own));

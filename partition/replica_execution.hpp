@@ -41,6 +41,9 @@ class PartitionReplica::Execution final : public CommandContext {
   bool available(const ObjectId& id) override;
   void wait_for(const ObjectId& id, std::coroutine_handle<> h) override;
   Object* access(const ObjectId& id, bool mutate) override;
+  void emit(NodeId to, std::string message) override { emits_.emplace_back(to, std::move(message)); }
+  // What the command emitted, in order (sent only if it commits).
+  const std::vector<std::pair<NodeId, std::string>>& emits() const { return emits_; }
 
  protected:
   Object& put(const ObjectId& id, std::unique_ptr<Object> value) override;
@@ -58,7 +61,7 @@ class PartitionReplica::Execution final : public CommandContext {
   PartitionId owned_by_destination(const ObjectId& id);  // throws RetryWithPartitions
   void load_local(const ObjectId& id);
   ObjectValue value_of(const ObjectId& id) const;
-  bool has_value(const ObjectId& id) const;
+  bool has_value(const ObjectId& id);  // may pull a value whose cached copy was evicted
   void begin();
   void after_resume();
 
@@ -69,7 +72,8 @@ class PartitionReplica::Execution final : public CommandContext {
   bool started_ = false;
   Task<std::string> task_;
   std::map<ObjectId, Staged> staged_;
-  std::set<ObjectId> sent_;  // values already sent to the others
+  std::set<ObjectId> sent_;    // values already sent to the others
+  std::set<ObjectId> pulled_;  // values asked for again (an evicted cached copy)
   std::optional<std::pair<ObjectId, std::coroutine_handle<>>> waiting_;
   std::optional<PartitionId> missing_partition_;  // an access needed it
   Time since_{};
@@ -77,6 +81,7 @@ class PartitionReplica::Execution final : public CommandContext {
   std::vector<PartitionId> missing_;
   std::string error_;
   std::string body_;
+  std::vector<std::pair<NodeId, std::string>> emits_;
 };
 
 }  // namespace eyrie::partition

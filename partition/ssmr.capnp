@@ -27,6 +27,7 @@ struct ObjectValue {
   id @0 :Data;
   present @1 :Bool;         # false: the object does not exist (as of the command)
   bytes @2 :Data;           # Object::serialize output
+  cached @3 :Bool;          # instead of bytes: the receiver's cached copy is current (§4.3.1)
 }
 
 enum VerdictKind {
@@ -60,6 +61,22 @@ enum ReplyStatus {
   ok @0;
   retry @1;                 # re-multicast to `destinations`
   failed @2;                # the application raised an error (message in body)
+}
+
+# A message a command emitted to a client or gateway (CommandContext::emit). Its id
+# (partition, position, index) is the same at every replica, so receivers drop duplicates.
+struct Emitted {
+  partition @0 :UInt32;
+  position @1 :UInt64;      # the command's delivery position in that partition
+  index @2 :UInt32;         # the emit's order within the command
+  body @3 :Data;
+}
+
+# Receiver -> every replica of the partition: that emitted message arrived.
+struct EmitAck {
+  partition @0 :UInt32;
+  position @1 :UInt64;
+  index @2 :UInt32;
 }
 
 # A partition's whole state: every committed object.

@@ -93,6 +93,11 @@ class CommandContext {
   // Deletes the object (a full overwrite with nothing).
   void erase(const ObjectId& id) { remove(id); }
 
+  // Sends `message` to a client or gateway endpoint if the command completes (nothing when it
+  // fails or is retried): at least once, by one replica of this partition at a time, with the
+  // id (partition, position, index) that receivers use to drop duplicates (docs/ssmr.md).
+  virtual void emit(NodeId to, std::string message) = 0;
+
   // The command's final multicast timestamp and its delivery position at this replica: the
   // only time an application may use (the same at every replica).
   virtual WallTime timestamp() const = 0;

@@ -53,6 +53,7 @@ void write_values(capnp::List<wire::ObjectValue>::Builder out, const std::vector
     out[i].setId(data_of(std::as_bytes(std::span(v.id.data(), v.id.size()))));
     out[i].setPresent(v.present);
     out[i].setBytes(data_of(v.bytes.bytes()));
+    out[i].setCached(v.cached);
   }
 }
 std::vector<ObjectValue> read_values(capnp::List<wire::ObjectValue>::Reader in) {
@@ -61,7 +62,7 @@ std::vector<ObjectValue> read_values(capnp::List<wire::ObjectValue>::Reader in) 
   for (auto v : in) {
     const auto id = v.getId();
     values.push_back(ObjectValue{std::string(reinterpret_cast<const char*>(id.begin()), id.size()), v.getPresent(),
-                                 payload_of(v.getBytes())});
+                                 payload_of(v.getBytes()), v.getCached()});
   }
   return values;
 }
@@ -163,6 +164,37 @@ std::optional<Reply> decode_reply(const Payload& payload, std::string* error) {
     }
     m.partition = PartitionId{in.getPartition()};
     return m;
+  });
+}
+
+Payload encode(const Emitted& m) {
+  return build<wire::Emitted>([&](wire::Emitted::Builder out) {
+    out.setPartition(m.id.partition.value);
+    out.setPosition(m.id.position);
+    out.setIndex(m.id.index);
+    out.setBody(data_of(m.body.bytes()));
+  });
+}
+
+Payload encode_emit_ack(const EmitId& id) {
+  return build<wire::EmitAck>([&](wire::EmitAck::Builder out) {
+    out.setPartition(id.partition.value);
+    out.setPosition(id.position);
+    out.setIndex(id.index);
+  });
+}
+
+std::optional<Emitted> decode_emitted(const Payload& payload, std::string* error) {
+  return decode_as<wire::Emitted>(payload, error, [](wire::Emitted::Reader in) {
+    if (in.getPosition() == 0) throw std::invalid_argument("positions start at 1");
+    return Emitted{EmitId{PartitionId{in.getPartition()}, in.getPosition(), in.getIndex()}, payload_of(in.getBody())};
+  });
+}
+
+std::optional<EmitId> decode_emit_ack(const Payload& payload, std::string* error) {
+  return decode_as<wire::EmitAck>(payload, error, [](wire::EmitAck::Reader in) {
+    if (in.getPosition() == 0) throw std::invalid_argument("positions start at 1");
+    return EmitId{PartitionId{in.getPartition()}, in.getPosition(), in.getIndex()};
   });
 }
 

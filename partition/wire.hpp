@@ -30,6 +30,7 @@ struct ObjectValue {
   ObjectId id{};
   bool present = false;
   Payload bytes{};  // Object::serialize output when present
+  bool cached = false;  // no bytes: the receiving partition's cached copy is current
 };
 
 struct Exchange {
@@ -45,6 +46,18 @@ struct Exchange {
 struct Pull {
   CommandKey command;
   PartitionId partition;
+};
+
+struct EmitId {
+  PartitionId partition;
+  std::uint64_t position = 0;
+  std::uint32_t index = 0;
+  friend auto operator<=>(const EmitId&, const EmitId&) = default;
+};
+
+struct Emitted {
+  EmitId id;
+  Payload body{};
 };
 
 enum class ReplyStatus : std::uint8_t { ok, retry, failed };
@@ -66,6 +79,10 @@ std::optional<Command> decode_command(const Payload& payload, std::string* error
 std::optional<Exchange> decode_exchange(const Payload& payload, std::string* error);
 std::optional<Pull> decode_pull(const Payload& payload, std::string* error);
 std::optional<Reply> decode_reply(const Payload& payload, std::string* error);
+Payload encode(const Emitted& m);
+Payload encode_emit_ack(const EmitId& id);
+std::optional<Emitted> decode_emitted(const Payload& payload, std::string* error);
+std::optional<EmitId> decode_emit_ack(const Payload& payload, std::string* error);
 // A partition's whole state (PartitionReplica::serialize_state).
 Payload encode_state(const std::vector<ObjectValue>& objects);
 std::optional<std::vector<ObjectValue>> decode_state(const Payload& payload, std::string* error);

@@ -26,6 +26,7 @@ using namespace std::chrono_literals;
 using multicast::AcceptorStorage;
 using multicast::GroupId;
 
+constexpr std::uint8_t kPhaseUnmeasured = 0;
 constexpr std::uint8_t kPhaseLoad = 1;
 constexpr std::uint8_t kPhaseLowLoad = 2;
 constexpr auto kReadyDeadline = 60s;
@@ -115,6 +116,11 @@ class ConfigRun {
     host_->run_until([] { return false; }, seconds_of(o_.warmup_seconds));
     ConfigFigures f;
     f.load = measure_window(kPhaseLoad, [&] { load_->run_max(); }, o_.seconds);
+    // Unmeasured time at the low rate first: estimates that follow the load (the learners'
+    // optimistic wait, the coordinators' batching) settle after the saturated window.
+    load_->set_phase(kPhaseUnmeasured);
+    load_->run_paced(o_.low_rate);
+    host_->run_until([] { return false; }, seconds_of(o_.warmup_seconds + 1));
     f.low_load = measure_window(kPhaseLowLoad, [&] { load_->run_paced(o_.low_rate); }, o_.low_seconds);
     const std::map<NodeId, net::NodeStats> final_stats = probe(nodes_);
     f.diagnostics = diagnostics(final_stats);

@@ -87,7 +87,7 @@ Payload encode(const Request& request) {
 std::optional<Request> decode_request(std::span<const std::byte> bytes, std::string* error) {
   std::optional<Request> out;
   const Payload payload = copy(bytes);
-  read_capnp<wire::Request>(payload, [&](wire::Request::Reader in) {
+  const bool ok = read_capnp<wire::Request>(payload, [&](wire::Request::Reader in) {
     switch (in.which()) {
       case wire::Request::GET: out = Get{checked_key(in.getGet())}; break;
       case wire::Request::PUT: out = Put{checked_key(in.getPut().getKey()), string_of(in.getPut().getValue())}; break;
@@ -116,6 +116,7 @@ std::optional<Request> decode_request(std::span<const std::byte> bytes, std::str
       default: throw std::invalid_argument("unknown request kind");
     }
   }, error);
+  if (!ok) return std::nullopt;  // `out` may hold what was read before the rejection
   return out;
 }
 
@@ -145,7 +146,7 @@ Payload encode(const Response& response) {
 std::optional<Response> decode_response(std::span<const std::byte> bytes, std::string* error) {
   std::optional<Response> out;
   const Payload payload = copy(bytes);
-  read_capnp<wire::Response>(payload, [&](wire::Response::Reader in) {
+  const bool ok = read_capnp<wire::Response>(payload, [&](wire::Response::Reader in) {
     switch (in.which()) {
       case wire::Response::VALUE: {
         const auto v = in.getValue();
@@ -162,6 +163,7 @@ std::optional<Response> decode_response(std::span<const std::byte> bytes, std::s
       default: throw std::invalid_argument("unknown response kind");
     }
   }, error);
+  if (!ok) return std::nullopt;
   return out;
 }
 

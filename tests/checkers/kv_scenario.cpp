@@ -440,6 +440,17 @@ sim::ScenarioResult KvScenario::run(const sim::ScenarioRun& run) const {
                                        ops.size(), shared.multi_partition,
                                        ops.empty() ? 0.0 : 100.0 * static_cast<double>(shared.multi_partition) / static_cast<double>(ops.size()),
                                        answered, ops.size() - answered));
+  std::uint64_t values_sent = 0, values_current = 0, cache_hits = 0;
+  for (const auto& [p, nodes] : topology->replicas) {
+    for (NodeId id : nodes) {
+      const Metrics& m = sim.node(id).metrics();
+      values_sent += m.counter_value("ssmr.values_sent");
+      values_current += m.counter_value("ssmr.values_current");
+      cache_hits += m.counter_value("ssmr.cache_hits");
+    }
+  }
+  result.summary.push_back(fmt::format("remote objects: {} values sent, {} times \"your cached copy is current\", {} cache hits",
+                                       values_sent, values_current, cache_hits));
   result.summary.push_back(fmt::format("linearizability: {} ({} parts, largest {} operations, {} steps)",
                                        to_string(report.verdict), report.parts, report.largest_part_operations,
                                        report.steps));

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "multicast/checkpoint.hpp"
 #include "multicast/ridge_node.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/hash.hpp"
@@ -74,16 +75,80 @@ struct Recorder {
   std::vector<LearnerLog> logs;                // one per learner incarnation
   std::map<NodeId, std::size_t> current_log;   // node -> index into logs
   std::map<NodeId, std::uint64_t> boots;
+  std::size_t restarts_from_scratch = 0;      // learner boots after the first, without a checkpoint
+  std::size_t restarts_from_checkpoint = 0;   // learner boots that resumed from one
 
-  LearnerLog& new_incarnation(NodeId node, std::vector<GroupId> groups) {
+  LearnerLog& new_incarnation(NodeId node, std::vector<GroupId> groups, std::uint64_t first_position = 1) {
     LearnerLog log;
     log.node = node;
     log.incarnation = ++boots[node];
     log.groups = std::move(groups);
+    log.first_position = first_position;
     logs.push_back(std::move(log));
     current_log[node] = logs.size() - 1;
     return logs.back();
   }
+};
+
+// The scenario's stand-in for a learner's upper layer (an S-SMR replica, later) as far as
+// restarts go: it keeps a LearnerCheckpoint durable in the node's storage, as a replica would
+// beside its state snapshot (put, then sync: a crash keeps it once synced, and possibly a newer
+// unsynced one), and at every boot either hands it back to Ridge or starts over from scratch,
+// as the node's seeded Rng draws. It checkpoints from inside the deliver callback every
+// `every_` deliveries (the state right after a delivery) and on a timer (the state between
+// deliveries, after merged messages that were not delivered: duplicates, other groups' messages,
+// nulls). Any checkpoint ever stored stays a valid resume point, since every incarnation of a
+// node delivers the same sequence; so one that starts from scratch leaves it in place.
+class CheckpointKeeper final : public Role {
+ public:
+  static constexpr std::string_view kKey = "upper/learner-checkpoint";
+
+  explicit CheckpointKeeper(Env& env)
+      : env_(env),
+        every_(static_cast<std::uint64_t>(env.rng().range(1, 40))),
+        interval_(env.rng().range(Duration(std::chrono::milliseconds(50)), Duration(std::chrono::milliseconds(500)))) {
+    const std::optional<Payload> stored = env.storage().get(kKey);
+    if (!stored || env.rng().chance(1, 2)) return;  // nothing kept yet, or the draw says from scratch
+    std::string error;
+    resume_ = multicast::decode_checkpoint(*stored, &error);
+    EYRIE_ASSERT(resume_.has_value(), "a checkpoint this scenario stored must decode");
+  }
+
+  const std::optional<multicast::LearnerCheckpoint>& resume() const { return resume_; }
+  void attach(const multicast::RidgeNode& node) { node_ = &node; }
+
+  std::string_view name() const override { return "checkpoints"; }
+  std::span<const MessageTypeRange> message_types() const override { return {}; }
+  void start() override { env_.after(interval_, [this] { on_timer(); }); }
+  void on_message(const Message&) override {}
+
+  // Called from the deliver callback, right after the delivery.
+  void delivered() {
+    if (++since_stored_ >= every_) store();
+  }
+
+ private:
+  void on_timer() {
+    env_.after(interval_, [this] { on_timer(); });
+    store();
+  }
+
+  void store() {
+    since_stored_ = 0;
+    multicast::LearnerCheckpoint checkpoint = node_->pipeline()->checkpoint();
+    if (checkpoint == last_) return;
+    env_.storage().put(kKey, multicast::encode_checkpoint(checkpoint));
+    env_.storage().sync([] {});
+    last_ = std::move(checkpoint);
+  }
+
+  Env& env_;
+  const multicast::RidgeNode* node_ = nullptr;
+  std::uint64_t every_;
+  Duration interval_;
+  std::uint64_t since_stored_ = 0;
+  std::optional<multicast::LearnerCheckpoint> resume_;
+  std::optional<multicast::LearnerCheckpoint> last_;
 };
 
 // A sender's workload: `count` multicasts at random times of the safety phase, each to 1..3
@@ -153,12 +218,21 @@ void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const Multicast
     }
     sim.add_node(sim::NodeSpec{
         .id = id,
-        .make_roles = [&t, &rec, id, is_sender, correct_sender, my_sends, groups, options](Env& env) {
+        .make_roles = [&t, &rec, id, is_sender, correct_sender, my_sends, groups, options,
+                       break_merge = o.break_merge](Env& env) {
           std::vector<std::unique_ptr<Role>> roles;
           const auto my_groups = t.config.groups_of(id);
-          LearnerLog* log = my_groups.empty() ? nullptr : &rec.new_incarnation(id, my_groups);
-          const std::size_t log_index = log ? rec.current_log[id] : 0;
+          // A broken merge bypasses the merger, so there is nothing to checkpoint.
+          auto keeper = my_groups.empty() || break_merge ? nullptr : std::make_unique<CheckpointKeeper>(env);
           multicast::RidgeNodeOptions node_options = options;
+          if (keeper) node_options.resume = keeper->resume();
+          if (!my_groups.empty() && rec.boots.count(id)) {
+            ++(node_options.resume ? rec.restarts_from_checkpoint : rec.restarts_from_scratch);
+          }
+          LearnerLog* log = my_groups.empty() ? nullptr
+                                              : &rec.new_incarnation(id, my_groups,
+                                                                     node_options.resume ? node_options.resume->position + 1 : 1);
+          const std::size_t log_index = log ? rec.current_log[id] : 0;
           if (log && t.config.optimistic.enabled) {
             log->optimistic.emplace();
             node_options.on_opt_deliver = [&rec, log_index](const multicast::OptDelivery& d) {
@@ -167,11 +241,16 @@ void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const Multicast
           }
           auto node = std::make_unique<multicast::RidgeNode>(
               env, t.config,
-              [&rec, log_index](const multicast::Delivery& d) {
+              [&rec, log_index, k = keeper.get()](const multicast::Delivery& d) {
                 rec.logs[log_index].conservative.push_back(ConservativeDelivery{
                     d.id, d.destinations, fnv1a64(d.payload.bytes()), d.final_timestamp, d.ensemble, d.position});
+                if (k) k->delivered();
               },
               std::move(node_options));
+          if (keeper) {
+            keeper->attach(*node);
+            roles.push_back(std::move(keeper));
+          }
           if (is_sender) {
             roles.push_back(std::make_unique<WorkloadDriver>(env, node->multicaster(), rec, my_sends, groups,
                                                              correct_sender));
@@ -291,7 +370,8 @@ std::string MulticastScenario::description() const {
       "{}; optimistic delivery {}), {} senders. Workload per seed: {} multicasts to 1-3 random groups during the safety "
       "phase, null messages every {}. Safety phase: {} s of faults (loss up to {}%, duplication up to {}%, "
       "reordering, symmetric and one-way partitions, crashes of coordinators and acceptors with at most f per "
-      "ensemble down (in-memory acceptors stay down), of learners and of one sender; clock skew up to {}, drift "
+      "ensemble down (in-memory acceptors stay down), of learners (each restart resumes from scratch or from a "
+      "checkpoint its upper layer kept on disk, drawn per restart) and of one sender; clock skew up to {}, drift "
       "up to {} ppm). Liveness phase: {} s healed; then MulticastChecker: integrity, validity, uniform agreement, "
       "acyclic order, per-group prefix order, final timestamps, optimistic/conservative equivalence (and the "
       "mistake rate). {} simulated seconds per seed.",
@@ -356,6 +436,9 @@ sim::ScenarioResult MulticastScenario::run(const sim::ScenarioRun& run) const {
                                          report.optimistic_deliveries, report.optimistic_compared,
                                          report.optimistic_mistakes, report.mistake_rate()));
   }
+  result.summary.push_back(fmt::format("learner restarts: {} from a checkpoint, {} from scratch; {} resumed logs not judged",
+                                       recorder.restarts_from_checkpoint, recorder.restarts_from_scratch,
+                                       report.logs_not_judged));
   return result;
 }
 

@@ -2,7 +2,9 @@
 // The `multicast` simulation scenario (`eyrie sim multicast --seed N`): Ridge end to end — the
 // senders' Multicasters, every ensemble's coordinator candidates and acceptors, and the
 // learners' delivery pipelines, under crashes, loss, duplication, reordering, partitions and
-// clock skew — with MulticastChecker over every learner incarnation's delivery log.
+// clock skew — with MulticastChecker over every learner incarnation's delivery log. A learner
+// that restarts resumes from scratch or from a checkpoint its upper layer kept durable (drawn per
+// restart); a resumed incarnation's log starts at the checkpoint's position + 1.
 
 #include <memory>
 #include <optional>

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "experiments/load_payload.hpp"
+#include "multicast/ensemble_wire.hpp"
 #include "multicast/message_types.hpp"
 #include "multicast/wire.hpp"
 #include "runtime/capnp_codec.hpp"
@@ -79,9 +80,14 @@ TEST(MulticastLoad, maxRunKeepsTheWindowFullAndRefillsOnAcknowledgement) {
   f.load.set_phase(3);
   f.load.run_max();
   EXPECT_EQ(f.load.sent(), 8u);
+  f.env.advance(0ms);  // the multicaster sends a turn's messages together
   const std::vector<multicast::testing::Sent> proposals = f.env.take_sent();
-  ASSERT_EQ(proposals.size(), 8u);
+  ASSERT_EQ(proposals.size(), 1u);
   EXPECT_EQ(proposals[0].type, multicast::kPropose);
+  std::string error;
+  const auto propose = multicast::decode_propose(proposals[0].payload, &error);
+  ASSERT_TRUE(propose) << error;
+  EXPECT_EQ(propose->messages.size(), 8u);
   f.env.advance(10ms);
   EXPECT_EQ(f.load.sent(), 8u) << "the window is full";
   f.load.on_message(f.ack(1, 3));

@@ -179,5 +179,48 @@ TEST_F(AcceptorTest, fetch_answersVotesFlaggedDecidedAndTrimsKeepRetainedInstanc
   acceptor.check_invariants();
 }
 
+
+// The trim call (RidgeNode::trim): instances go only once every learner released them.
+struct AcceptorTrimTest : ::testing::Test {
+  FakeEnv env{kA};
+  EnsembleTopology topo = topology();
+  Acceptor acceptor{env, topo, options(false), {}};
+
+  void vote(std::uint64_t instance) {
+    acceptor.on_phase2(kCandidate0, Phase2{topo.id, Round::make(1, 0), Instance{instance}, batch("v"), {kA, kB}, 0});
+  }
+};
+
+TEST_F(AcceptorTrimTest, onTrim_dropsOnlyWhatEveryLearnerReleased) {
+  for (std::uint64_t i = 0; i < 10; ++i) vote(i);
+  for (NodeId learner : {kA, kB, kC, NodeId{6}}) acceptor.on_trim(learner, Trim{topo.id, Instance{8}});
+  EXPECT_EQ(acceptor.trimmed_below(), Instance{0}) << "learner n7 has released nothing";
+  acceptor.on_trim(NodeId{7}, Trim{topo.id, Instance{5}});
+  EXPECT_EQ(acceptor.trimmed_below(), Instance{5}) << "the lowest release wins";
+  acceptor.on_trim(NodeId{7}, Trim{topo.id, Instance{3}});
+  EXPECT_EQ(acceptor.trimmed_below(), Instance{5}) << "releases only grow";
+  acceptor.on_trim(NodeId{7}, Trim{topo.id, Instance{9}});
+  EXPECT_EQ(acceptor.trimmed_below(), Instance{8});
+  acceptor.check_invariants();
+}
+
+TEST_F(AcceptorTrimTest, onTrim_fromANonLearnerChangesNothing) {
+  for (std::uint64_t i = 0; i < 4; ++i) vote(i);
+  const std::uint64_t rejected = env.metrics().counter_value("ridge.acceptor.rejected");
+  for (NodeId learner : {kA, kB, kC, NodeId{6}}) acceptor.on_trim(learner, Trim{topo.id, Instance{3}});
+  acceptor.on_trim(kCandidate0, Trim{topo.id, Instance{3}});  // a candidate, not a learner
+  EXPECT_EQ(acceptor.trimmed_below(), Instance{0});
+  EXPECT_GT(env.metrics().counter_value("ridge.acceptor.rejected"), rejected);
+}
+
+TEST_F(AcceptorTrimTest, onTrim_refusesVotesBelowTheTrimPoint) {
+  for (std::uint64_t i = 0; i < 4; ++i) vote(i);
+  for (NodeId learner : {kA, kB, kC, NodeId{6}, NodeId{7}}) acceptor.on_trim(learner, Trim{topo.id, Instance{3}});
+  env.take_sent();
+  vote(2);  // decided and released long ago: nothing to vote on
+  EXPECT_TRUE(of_type(env.take_sent(), kPhase2).empty());
+}
+
+
 }  // namespace
 }  // namespace eyrie::multicast

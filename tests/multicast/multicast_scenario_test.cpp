@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -43,6 +44,26 @@ TEST(MulticastScenario, passesASliceOfSeeds) {
     ASSERT_TRUE(result.passed) << "seed " << seed << ": " << result.reason
                                << "\nreplay: eyrie sim multicast --seed " << seed << " --verbose";
   }
+}
+
+TEST(MulticastScenario, restartedLearnersResumeFromCheckpointsAndFromScratch) {
+  // Both kinds of restart happen within a few seeds (the summary line counts them), so the
+  // seeds above exercise resumed incarnations and the checker judges them.
+  const MulticastScenario scenario;
+  std::size_t from_checkpoint = 0, from_scratch = 0;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    const auto result = run(scenario, seed);
+    ASSERT_TRUE(result.passed) << "seed " << seed << ": " << result.reason;
+    for (const std::string& line : result.summary) {
+      std::size_t checkpoint = 0, scratch = 0;
+      if (std::sscanf(line.c_str(), "learner restarts: %zu from a checkpoint, %zu from scratch", &checkpoint, &scratch) == 2) {
+        from_checkpoint += checkpoint;
+        from_scratch += scratch;
+      }
+    }
+  }
+  EXPECT_GT(from_checkpoint, 0u);
+  EXPECT_GT(from_scratch, 0u);
 }
 
 // A fault must be caught on some seed of a small range; each seed returns its verdict.
