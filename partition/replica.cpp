@@ -46,7 +46,9 @@ PartitionReplica::PartitionReplica(Env& env, const multicast::RidgeConfig& ridge
       values_diff_(env.metrics().counter("ssmr.values_diff")),
       cache_hits_(env.metrics().counter("ssmr.cache_hits")),
       rejected_(env.metrics().counter("ssmr.rejected_messages")),
-      wait_us_(env.metrics().histogram("ssmr.cross_partition_wait_us")) {
+      wait_us_(env.metrics().histogram("ssmr.cross_partition_wait_us")),
+      queue_us_(env.metrics().histogram("ssmr.queue_wait_us")),
+      execution_us_(env.metrics().histogram("ssmr.execution_us")) {
   ridge_ = std::make_unique<multicast::RidgeNode>(
       env, ridge, [this](const multicast::Delivery& d) { on_deliver(d); }, options_.ridge);
 }
@@ -82,7 +84,8 @@ void PartitionReplica::on_deliver(const multicast::Delivery& d) {
     if (reject_limiter_.should_log()) log_.warn("dropped delivered message {}: {}", multicast::to_string(d.id), error);
     return;
   }
-  queue_.push_back(Delivered{d.id, std::move(*command), partitions_of(d.destinations), d.final_timestamp, d.position});
+  queue_.push_back(
+      Delivered{d.id, std::move(*command), partitions_of(d.destinations), d.final_timestamp, d.position, env_.now()});
   drive();
 }
 
@@ -129,6 +132,8 @@ void PartitionReplica::start_next() {
   }
   commands_.add();
   if (d.destinations.size() > 1) multi_partition_.add();
+  started_at_ = env_.now();
+  queue_us_.record(std::chrono::duration_cast<std::chrono::microseconds>(started_at_ - d.delivered_at).count());
   current_ = std::make_unique<Execution>(*this, std::move(d));
 }
 
@@ -197,6 +202,7 @@ void PartitionReplica::finish() {
       break;
   }
   send_reply(d, reply);
+  execution_us_.record(std::chrono::duration_cast<std::chrono::microseconds>(env_.now() - started_at_).count());
   ++executed_;
   book_.finished(d.key);
   current_.reset();

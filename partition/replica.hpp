@@ -84,6 +84,7 @@ class PartitionReplica final : public Role {
     std::vector<PartitionId> destinations;
     WallTime timestamp{};
     std::uint64_t position = 0;
+    Time delivered_at{};
   };
 
   void on_deliver(const multicast::Delivery& d);
@@ -119,6 +120,7 @@ class PartitionReplica final : public Role {
   std::unique_ptr<Execution> current_;
   bool driving_ = false;
   std::uint64_t executed_ = 0;
+  Time started_at_{};  // of the current command
 
   Counter& commands_;
   Counter& multi_partition_;
@@ -133,6 +135,8 @@ class PartitionReplica final : public Role {
   Counter& cache_hits_;
   Counter& rejected_;
   Histogram& wait_us_;
+  Histogram& queue_us_;      // delivery to start: behind earlier commands
+  Histogram& execution_us_;  // start to finish, the wait for other partitions included
   std::unique_ptr<multicast::RidgeNode> ridge_;  // last: it delivers into the members above
 };
 

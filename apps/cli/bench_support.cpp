@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <zmq.hpp>
 
@@ -15,6 +17,48 @@
 #include "runtime/net/local_host.hpp"
 
 namespace eyrie::cli {
+
+std::filesystem::path make_temp_dir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/eyrie-bench-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return pattern;
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(ch)));
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+std::string json(const std::optional<double>& v, int decimals) {
+  return v ? fmt::format("{:.{}f}", *v, decimals) : "null";
+}
+
+std::optional<std::vector<std::string>> parse_ridge_settings(const std::vector<std::string>& settings,
+                                                             std::span<const std::string_view> reserved, std::string* bad) {
+  std::vector<std::string> lines;
+  for (const std::string& setting : settings) {
+    const std::size_t eq = setting.find('=');
+    const std::string key = setting.substr(0, eq);
+    if (eq == std::string::npos || key.empty() || std::find(reserved.begin(), reserved.end(), key) != reserved.end() ||
+        key.find_first_not_of("abcdefghijklmnopqrstuvwxyz_0123456789") != std::string::npos) {
+      *bad = setting;
+      return std::nullopt;
+    }
+    lines.push_back(key + " = " + setting.substr(eq + 1));
+  }
+  return lines;
+}
 
 pid_t spawn_child(const std::function<void()>& body) {
   const pid_t parent = ::getpid();

@@ -7,9 +7,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "runtime/types.hpp"
 
@@ -17,6 +22,22 @@ namespace eyrie::cli {
 
 // `eyrie bench multicast` (cmd_bench_multicast.cpp); `eyrie bench` dispatches to it.
 int multicast_bench_command(std::span<char* const> args);
+// `eyrie bench kv` (cmd_bench_kv.cpp).
+int kv_bench_command(std::span<char* const> args);
+
+// A fresh folder under $TMPDIR (else /tmp) named eyrie-bench-XXXXXX, for one configuration's
+// cluster file, data and node logs.
+std::filesystem::path make_temp_dir();
+
+// `text` as a JSON string literal.
+std::string json_string(std::string_view text);
+// A number with `decimals` decimals, or null.
+std::string json(const std::optional<double>& v, int decimals = 0);
+
+// --ridge KEY=VALUE settings as "key = value" lines of a [ridge] section; nullopt, with the
+// offending setting in `bad`, for a malformed one or a `reserved` key (set by other flags).
+std::optional<std::vector<std::string>> parse_ridge_settings(const std::vector<std::string>& settings,
+                                                             std::span<const std::string_view> reserved, std::string* bad);
 
 // Forks a child that runs `body`, then exits; the child dies with the parent (PR_SET_PDEATHSIG).
 // The parent must not hold a ZeroMQ context at this point: the child starts from a

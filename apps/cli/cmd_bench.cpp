@@ -1,9 +1,9 @@
-// `eyrie bench transport|multicast`: benchmarks that print JSON lines.
+// `eyrie bench transport|multicast|kv`: benchmarks that print JSON lines.
 //
 // transport: one-way throughput between two processes on 127.0.0.1, through the runtime
 // (NodeHost, packed frames, credit-based flow control) and through raw ZeroMQ PUSH/PULL, for
 // each message size; prints JSON lines and the ratio runtime / raw. (multicast:
-// cmd_bench_multicast.cpp.)
+// cmd_bench_multicast.cpp; kv: cmd_bench_kv.cpp.)
 //
 // Each measurement forks a sender child (PR_SET_PDEATHSIG, so it dies with the parent) and
 // counts at the receiver, in the parent, after a warm-up. The runtime sender keeps at most a
@@ -230,11 +230,13 @@ int transport_command(std::span<char* const> args) {
   return run_transport_bench(bench);
 }
 
-constexpr std::string_view kUsage = R"(usage: eyrie bench <transport|multicast> [options]
+constexpr std::string_view kUsage = R"(usage: eyrie bench <transport|multicast|kv> [options]
 
   transport  one-way throughput between two processes: the runtime vs raw ZeroMQ
   multicast  Ridge with every role in its own process: throughput, latency, optimistic mistakes,
              next to raw ZeroMQ throughput and round trip measured in the same run
+  kv         the kv service on S-SMR, every node in its own process: throughput, latency and its
+             breakdown by partitions and multi-partition share, next to bare Ridge in the same run
 
 Each prints JSON lines. Run `eyrie bench <name> --help` for options.
 )";
@@ -245,11 +247,12 @@ int bench_command(std::span<char* const> args) {
   const std::string_view name = args.empty() ? std::string_view{} : std::string_view(args[0]);
   if (name == "transport") return transport_command(args.subspan(1));
   if (name == "multicast") return multicast_bench_command(args.subspan(1));
+  if (name == "kv") return kv_bench_command(args.subspan(1));
   if (name == "--help" || name == "-h" || name == "help") {
     std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
     return 0;
   }
-  std::fprintf(stderr, "%s\n\n", name.empty() ? "error: expected the benchmark name: transport or multicast"
+  std::fprintf(stderr, "%s\n\n", name.empty() ? "error: expected the benchmark name: transport, multicast or kv"
                                               : fmt::format("error: unknown benchmark '{}'", name).c_str());
   std::fwrite(kUsage.data(), 1, kUsage.size(), stderr);
   return 2;

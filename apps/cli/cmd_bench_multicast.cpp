@@ -35,34 +35,6 @@ struct RawFigures {
   double rtt_p50_us = 0;
 };
 
-// A fresh folder for one configuration's cluster file, data and node logs.
-std::filesystem::path make_temp_dir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/eyrie-bench-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return pattern;
-}
-
-// `text` as a JSON string literal.
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (char ch : text) {
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (static_cast<unsigned char>(ch) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(ch)));
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
-std::string json(const std::optional<double>& v, int decimals = 0) {
-  return v ? fmt::format("{:.{}f}", *v, decimals) : "null";
-}
-
 std::optional<double> ratio(const std::optional<double>& a, const std::optional<double>& b) {
   if (!a || !b || *b <= 0) return std::nullopt;
   return *a / *b;
@@ -254,16 +226,14 @@ int multicast_bench_command(std::span<char* const> args) {
   if (window < 1 || window > (1LL << 32)) return usage_error(options, "--window-bytes: expected 1..4294967296");
   o.window_bytes = static_cast<std::size_t>(window);
   if (vm.count("ridge")) {
-    for (const std::string& setting : vm["ridge"].as<std::vector<std::string>>()) {
-      const std::size_t eq = setting.find('=');
-      const std::string key = setting.substr(0, eq);
-      if (eq == std::string::npos || key.empty() || key == "acceptor_storage" || key == "optimistic" ||
-          key.find_first_not_of("abcdefghijklmnopqrstuvwxyz_0123456789") != std::string::npos) {
-        return usage_error(options, "--ridge: expected KEY=VALUE with a [ridge] key other than acceptor_storage and "
-                                    "optimistic (use --storage and --optimistic), got \"" + setting + "\"");
-      }
-      o.ridge_settings.push_back(key + " = " + setting.substr(eq + 1));
+    std::string bad;
+    constexpr std::string_view kReserved[] = {"acceptor_storage", "optimistic"};
+    const auto settings = parse_ridge_settings(vm["ridge"].as<std::vector<std::string>>(), kReserved, &bad);
+    if (!settings) {
+      return usage_error(options, "--ridge: expected KEY=VALUE with a [ridge] key other than acceptor_storage and "
+                                  "optimistic (use --storage and --optimistic), got \"" + bad + "\"");
     }
+    o.ridge_settings = *settings;
   }
   if (const auto error = check_configurations(o)) {
     std::fprintf(stderr, "eyrie bench multicast: a configuration's cluster file is refused: %s\n", error->c_str());

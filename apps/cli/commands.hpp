@@ -11,5 +11,8 @@ int cluster_command(std::span<char* const> args);  // cmd_cluster.cpp
 int sim_command(std::span<char* const> args);      // cmd_sim.cpp
 int bench_command(std::span<char* const> args);    // cmd_bench.cpp
 int multicast_command(std::span<char* const> args);  // cmd_multicast.cpp
+int kv_command(std::span<char* const> args);         // cmd_kv.cpp
+int kv_load_command(std::span<char* const> args);    // cmd_kv_load.cpp: `eyrie kv load`
+int kv_check_command(std::span<char* const> args);   // cmd_kv_load.cpp: `eyrie kv check`
 
 }  // namespace eyrie::cli

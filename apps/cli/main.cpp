@@ -20,7 +20,8 @@ commands:
   cluster   start, stop and watch all local nodes of a cluster file (init|up|down|status)
   sim       run a scenario in the deterministic simulator (--seed N, or --seeds A..B)
   multicast load a Ridge cluster from outside, and check the logs of a run (load|check)
-  bench     benchmarks that print JSON lines (transport, multicast)
+  kv        commands of the kv service (get|put|cas|transfer|put-many), its load and checker (load|check)
+  bench     benchmarks that print JSON lines (transport, multicast, kv)
   version   print the version
 
 Run `eyrie <command> --help` for the options of a command.
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
     if (command == "sim") return eyrie::cli::sim_command(rest);
     if (command == "bench") return eyrie::cli::bench_command(rest);
     if (command == "multicast") return eyrie::cli::multicast_command(rest);
+    if (command == "kv") return eyrie::cli::kv_command(rest);
     if (command == "version" || command == "--version") {
       std::printf("eyrie %s\n", eyrie::cli::kVersion);
       return 0;

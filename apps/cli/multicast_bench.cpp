@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 
+#include "apps/cli/bench_cluster.hpp"
 #include "apps/cli/bench_support.hpp"
 #include "apps/cli/roles.hpp"
 #include "experiments/load_endpoint.hpp"
@@ -25,7 +26,6 @@ using namespace std::chrono_literals;
 using multicast::AcceptorStorage;
 using multicast::GroupId;
 
-constexpr int kAcceptors = 3;
 constexpr std::uint8_t kPhaseUnmeasured = 0;
 constexpr std::uint8_t kPhaseLoad = 1;
 constexpr std::uint8_t kPhaseLowLoad = 2;
@@ -40,31 +40,12 @@ Duration seconds_of(double s) { return std::chrono::duration_cast<Duration>(std:
 std::string_view storage_name(AcceptorStorage s) { return s == AcceptorStorage::disk ? "disk" : "memory"; }
 
 std::string bench_cluster_toml(const BenchConfig& c, const MulticastBenchOptions& o, const std::filesystem::path& data_dir) {
-  const int learners = o.learners;
-  const int nodes = kAcceptors + c.groups * learners;
-  const std::vector<std::uint16_t> ports = net::pick_free_ports("127.0.0.1", static_cast<std::size_t>(nodes));
-  std::string text = fmt::format("[cluster]\nname = \"bench\"\ndata_dir = \"{}\"\nlog_level = \"warn\"\n", data_dir.string());
-  for (int id = 1; id <= nodes; ++id) {
-    text += fmt::format("\n[[nodes]]\nid = {}\nhost = \"127.0.0.1\"\nport = {}\nroles = [\"ridge\"]\n", id,
-                        ports[static_cast<std::size_t>(id - 1)]);
-  }
-  text += fmt::format("\n[ridge]\nacceptor_storage = \"{}\"\noptimistic = {}\n", storage_name(c.storage), c.optimistic);
-  for (const std::string& setting : o.ridge_settings) text += setting + "\n";
-  for (int g = 1; g <= c.groups; ++g) {
-    std::string members;
-    for (int i = 0; i < learners; ++i) members += fmt::format("{}{}", i ? ", " : "", kAcceptors + (g - 1) * learners + i + 1);
-    text += fmt::format("\n[[ridge.groups]]\nid = {}\nlearners = [{}]\n", g, members);
-  }
-  const auto rotated = [](int first) {
-    return fmt::format("[{}, {}, {}]", first % kAcceptors + 1, (first + 1) % kAcceptors + 1, (first + 2) % kAcceptors + 1);
-  };
-  const int ensembles = c.groups > 1 ? c.groups + 1 : 1;
-  for (int e = 1; e <= ensembles; ++e) {
-    const std::string group = e <= c.groups ? fmt::format("group = {}\n", e) : "";
-    text += fmt::format("\n[[ridge.ensembles]]\nid = {}\n{}coordinators = {}\nacceptors = {}\n", e, group, rotated(e - 1),
-                        rotated(e - 1));
-  }
-  return text;
+  BenchClusterShape shape{.groups = c.groups, .learners = o.learners, .acceptor_role = "ridge", .learner_role = "ridge",
+                          .ridge_lines = {fmt::format("acceptor_storage = \"{}\"", storage_name(c.storage)),
+                                          fmt::format("optimistic = {}", c.optimistic)},
+                          .extra = {}};
+  shape.ridge_lines.insert(shape.ridge_lines.end(), o.ridge_settings.begin(), o.ridge_settings.end());
+  return cli::bench_cluster_toml(shape, data_dir);
 }
 
 
@@ -90,38 +71,6 @@ RidgeObserver phase_latency_observer(Env& env) {
       .on_opt_deliver = [h, record](const multicast::OptDelivery& d) { record(h.opt, d.payload, d.timestamp); },
   };
 }
-
-
-// The node processes of one configuration; killed and reaped on destruction.
-class NodeChildren {
- public:
-  NodeChildren(const ClusterConfig& config, const multicast::RidgeConfig& ridge, const std::filesystem::path& dir) {
-    for (const NodeConfig& node : config.nodes) {
-      const bool learner = !ridge.groups_of(node.id).empty();
-      const std::filesystem::path log = dir / fmt::format("node-{}.log", node.id.value);
-      pids_.push_back(spawn_child([&config, &node, learner, log] {
-        std::freopen(log.c_str(), "a", stderr);  // the node's log lines, kept out of the bench's output
-        net::NodeHostOptions options;
-        options.id = node.id;
-        options.log_level = LogLevel::warn;
-        options.make_roles = [&config, &node, learner](Env& env) {
-          return make_roles(config, node, env, learner ? phase_latency_observer(env) : RidgeObserver{});
-        };
-        net::NodeHost host(config, std::move(options));
-        host.start();
-        host.run_until_stop_signal();
-      }));
-    }
-  }
-  ~NodeChildren() {
-    for (pid_t pid : pids_) reap_child(pid);
-  }
-  NodeChildren(const NodeChildren&) = delete;
-  NodeChildren& operator=(const NodeChildren&) = delete;
-
- private:
-  std::vector<pid_t> pids_;
-};
 
 
 // Counters of one learner at one probe.
@@ -175,10 +124,10 @@ class ConfigRun {
     f.low_load = measure_window(kPhaseLowLoad, [&] { load_->run_paced(o_.low_rate); }, o_.low_seconds);
     const std::map<NodeId, net::NodeStats> final_stats = probe(nodes_);
     f.diagnostics = diagnostics(final_stats);
-    f.cons = latency(final_stats, "bench.load.cons_latency_us");
-    f.opt = latency(final_stats, "bench.load.opt_latency_us");
-    f.cons_low_load = latency(final_stats, "bench.low_load.cons_latency_us");
-    f.opt_low_load = latency(final_stats, "bench.low_load.opt_latency_us");
+    f.cons = latency_across(final_stats, "bench.load.cons_latency_us");
+    f.opt = latency_across(final_stats, "bench.load.opt_latency_us");
+    f.cons_low_load = latency_across(final_stats, "bench.low_load.cons_latency_us");
+    f.opt_low_load = latency_across(final_stats, "bench.low_load.opt_latency_us");
     f.messages_sent = load_->sent();
     return f;
   }
@@ -211,22 +160,7 @@ class ConfigRun {
     return true;
   }
 
-  // Asks `nodes` for their metrics now and waits for all the answers.
-  std::map<NodeId, net::NodeStats> probe(const std::vector<NodeId>& nodes) {
-    net::StatsProbe& probe = *host_->stats_probe();
-    std::map<NodeId, std::uint64_t> seen;
-    for (NodeId id : nodes) seen[id] = probe.find(id) ? probe.find(id)->responses : 0;
-    probe.probe_now();
-    require(host_->run_until([&] {
-      for (const auto& [id, responses] : seen) {
-        if (!probe.find(id) || probe.find(id)->responses <= responses) return false;
-      }
-      return true;
-    }, kProbeDeadline), "a node did not answer the stats probe");
-    std::map<NodeId, net::NodeStats> out;
-    for (NodeId id : nodes) out[id] = *probe.find(id);
-    return out;
-  }
+  std::map<NodeId, net::NodeStats> probe(const std::vector<NodeId>& nodes) { return probe_stats(*host_, nodes, kProbeDeadline); }
 
   // Counters that explain a figure (losses, retries, catch-up), summed over the whole run: the
   // sender's own, and every node's.
@@ -284,22 +218,6 @@ class ConfigRun {
     return f;
   }
 
-  // The median of the learners' p50 and the largest of their p99, or nullopt when no learner
-  // recorded a sample.
-  LatencyFigures latency(const std::map<NodeId, net::NodeStats>& stats, std::string_view histogram) const {
-    std::vector<std::int64_t> p50s;
-    std::int64_t p99 = 0;
-    for (const auto& [id, s] : stats) {
-      const auto h = s.histogram(histogram);
-      if (!h || h->count == 0) continue;
-      p50s.push_back(h->p50);
-      p99 = std::max(p99, h->p99);
-    }
-    if (p50s.empty()) return {};
-    std::sort(p50s.begin(), p50s.end());
-    return LatencyFigures{static_cast<double>(p50s[p50s.size() / 2]), static_cast<double>(p99)};
-  }
-
   const MulticastBenchOptions& o_;
   const multicast::RidgeConfig& ridge_;
   std::vector<std::pair<NodeId, GroupId>> learners_;
@@ -317,7 +235,10 @@ ConfigFigures measure_configuration(const BenchConfig& c, const MulticastBenchOp
   const ClusterConfig config = ClusterConfig::load(dir / "cluster.toml");
   validate_modules(config);
   const multicast::RidgeConfig ridge = multicast::RidgeConfig::from(config);
-  NodeChildren children(config, ridge, dir);
+  NodeChildren children(config, dir, [&config, &ridge](Env& env, const NodeConfig& node) {
+    const bool learner = !ridge.groups_of(node.id).empty();
+    return make_roles(config, node, env, learner ? phase_latency_observer(env) : RidgeObserver{});
+  });
   ConfigRun run(c, o, config, ridge);
   return run.run();
 }

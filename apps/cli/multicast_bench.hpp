@@ -2,10 +2,8 @@
 // One configuration of `eyrie bench multicast` (cmd_bench_multicast.cpp): its cluster file, its
 // node processes and its measured phases.
 //
-// One configuration: nodes 1-3 are the acceptors and coordinator candidates of every ensemble
-// (one per group, plus the shared one with two groups or more), nodes 4.. the learners
-// (--learners per group); each node is a forked child running the ridge role exactly as
-// `eyrie node` does. This process is the sender (an external endpoint running MulticastLoad)
+// One configuration: the cluster of bench_cluster.hpp, --learners learners per group; each node
+// is a forked child running the ridge role exactly as `eyrie node` does. This process is the sender (an external endpoint running MulticastLoad)
 // and reads the nodes' metrics through the stats probe. Phases:
 //   ready     a trickle of messages until every learner delivered one;
 //   warm-up   as fast as the sender's window allows (closed loop), unmeasured;
@@ -24,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "apps/cli/bench_cluster.hpp"
 #include "multicast/config.hpp"
 
 namespace eyrie::cli {
@@ -62,12 +61,6 @@ struct WindowFigures {
   double msgs_per_s = 0;
   double mb_per_s_per_learner = 0;
   std::optional<double> mistake_rate;
-};
-
-// The median of the learners' p50 and the largest of their p99; nullopt without samples.
-struct LatencyFigures {
-  std::optional<double> p50_us;
-  std::optional<double> p99_us;
 };
 
 // The max-load window, the low-load window, and the latencies of the messages sent in each.

@@ -16,6 +16,7 @@
 #include "runtime/sim/fault_plan.hpp"
 #include "runtime/sim/simulator.hpp"
 #include "tests/checkers/kv_model.hpp"
+#include "tests/checkers/kv_service.hpp"
 
 namespace eyrie::check {
 
@@ -111,31 +112,6 @@ struct Shared {
   std::size_t final_unanswered = 0;  // reads of the liveness phase still unanswered at the end
 };
 
-kv::Input model_input(const app::Request& r) {
-  return std::visit(
-      [](const auto& op) -> kv::Input {
-        using T = std::decay_t<decltype(op)>;
-        if constexpr (std::is_same_v<T, app::Get>) return kv::Get{op.key};
-        if constexpr (std::is_same_v<T, app::Put>) return kv::Put{op.key, op.value};
-        if constexpr (std::is_same_v<T, app::Cas>) return kv::Cas{op.key, op.expected, op.value};
-        if constexpr (std::is_same_v<T, app::Transfer>) return kv::Transfer{op.from, op.to, op.amount};
-        if constexpr (std::is_same_v<T, app::PutMany>) return kv::PutMany{op.entries};
-      },
-      r);
-}
-
-kv::Output model_output(const app::Response& r) {
-  return std::visit(
-      [](const auto& res) -> kv::Output {
-        using T = std::decay_t<decltype(res)>;
-        if constexpr (std::is_same_v<T, app::Value>) return kv::Output::read(res.value);
-        if constexpr (std::is_same_v<T, app::Ok>) return kv::Output::ok();
-        if constexpr (std::is_same_v<T, app::CasMismatch>) return kv::Output::mismatch(res.current);
-        if constexpr (std::is_same_v<T, app::Insufficient>) return kv::Output::insufficient();
-      },
-      r);
-}
-
 constexpr std::array<MessageTypeRange, 2> kClientTypes{
     partition::kClientTypes, MessageTypeRange{multicast::kProposeAck, multicast::kNotLeader}};
 
@@ -221,7 +197,7 @@ class KvClientDriver final : public Role {
       env_.after(std::chrono::milliseconds(20), [this, request = std::move(request), final_read] { issue(request, final_read); });
       return;
     }
-    const auto handle = shared_.recorder.invoked(env_.self(), shared_.now().time_since_epoch().count(), model_input(request));
+    const auto handle = shared_.recorder.invoked(env_.self(), shared_.now().time_since_epoch().count(), kv::model_input(request));
     if (!handle) return;  // the recorder is full: the history says so
     Payload bytes = app::encode(request);
     if (t_.oracle->destinations(bytes.bytes()).size() > 1) ++shared_.multi_partition;
@@ -246,7 +222,7 @@ class KvClientDriver final : public Role {
         return;
       }
       if (const auto* v = std::get_if<app::Value>(&*response)) last_read_[read_key] = v->value;
-      shared_.recorder.responded(h, shared_.now().time_since_epoch().count(), model_output(*response));
+      shared_.recorder.responded(h, shared_.now().time_since_epoch().count(), kv::model_output(*response));
     });
   }
 

@@ -1,27 +1,13 @@
 cmake_minimum_required(VERSION 3.25)
 # `eyrie bench multicast` for one small configuration: the line is JSON with every documented
 # field, and Ridge delivered something. Not a benchmark: the figures themselves are not judged.
-execute_process(COMMAND ${EYRIE} bench multicast --groups 1 --size 100 --storage memory --optimistic off
-                  --seconds 1 --warmup-seconds 0.3 --low-seconds 0.5 --raw-seconds 0.3
-                RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 120)
-if(NOT status EQUAL 0)
-  message(FATAL_ERROR "eyrie bench multicast: status ${status}\nstdout:\n${out}\nstderr:\n${err}")
-endif()
-string(STRIP "${out}" out)
-string(REGEX MATCHALL "[^\n]+" lines "${out}")
-list(LENGTH lines count)
-if(NOT count EQUAL 1)
-  message(FATAL_ERROR "expected one JSON line, got ${count}:\n${out}")
-endif()
-foreach(field groups learners size storage optimistic msgs_per_s mb_per_s_per_learner cons_p50_us cons_p99_us
-        opt_p50_us opt_p99_us mistake_rate cons_p50_low_load_us cons_p99_low_load_us opt_p50_low_load_us
+include(${CMAKE_CURRENT_LIST_DIR}/bench_smoke.cmake)
+bench_json_line(out bench multicast --groups 1 --size 100 --storage memory --optimistic off
+                --seconds 1 --warmup-seconds 0.3 --low-seconds 0.5 --raw-seconds 0.3)
+require_json_fields("${out}" "" groups learners size storage optimistic msgs_per_s mb_per_s_per_learner cons_p50_us
+        cons_p99_us opt_p50_us opt_p99_us mistake_rate cons_p50_low_load_us cons_p99_low_load_us opt_p50_low_load_us
         opt_p99_low_load_us mistake_rate_low_load raw_mb_per_s raw_rtt_p50_us mb_ratio_vs_raw p50_ratio_vs_rtt
         opt_ratio_vs_cons targets)
-  string(JSON value ERROR_VARIABLE missing GET "${out}" ${field})
-  if(missing)
-    message(FATAL_ERROR "field ${field}: ${missing}\n${out}")
-  endif()
-endforeach()
 string(JSON rate GET "${out}" msgs_per_s)
 string(JSON p50 GET "${out}" cons_p50_low_load_us)
 string(JSON raw GET "${out}" raw_mb_per_s)

@@ -31,6 +31,7 @@
 #include "runtime/net/node_host.hpp"
 #include "tests/checkers/multicast_checker.hpp"
 #include "tests/integration/node_process.hpp"
+#include "tests/integration/two_groups.hpp"
 #include "tests/net/test_cluster.hpp"
 
 namespace eyrie {
@@ -42,7 +43,7 @@ using net::testing::TempDir;
 using testing::EyrieProcess;
 using testing::NodeProcess;
 
-constexpr int kNodes = 6;
+constexpr int kNodes = testing::kTwoGroupNodes;
 constexpr double kRatePerSecond = 800;
 constexpr std::uint64_t kDeliveredBeforeKill = 300;
 // Generous: the machine may be busy. Passing runs resume in about a second (the candidates'
@@ -52,49 +53,12 @@ constexpr auto kResumeBound = 20s;
 
 GroupId group_of(int node) { return GroupId{node <= 3 ? 1u : 2u}; }
 
-std::string ridge_section(bool optimistic) {
-  return fmt::format(R"([transport]
-reconnect_interval_ms = 20
-reconnect_interval_max_ms = 200
-
-[ridge]
-acceptor_storage = "disk"
-optimistic = {}
-
-[[ridge.groups]]
-id = 1
-learners = [1, 2, 3]
-
-[[ridge.groups]]
-id = 2
-learners = [4, 5, 6]
-
-[[ridge.ensembles]]
-id = 1
-group = 1
-coordinators = [1, 2, 3]
-acceptors = [1, 2, 3]
-
-[[ridge.ensembles]]
-id = 2
-group = 2
-coordinators = [4, 5, 6]
-acceptors = [4, 5, 6]
-
-[[ridge.ensembles]]      # the shared one
-id = 3
-coordinators = [1, 4, 2]
-acceptors = [1, 4, 2]
-)",
-                     optimistic);
-}
-
 // Six nodes, each with its delivery log, and the test process as the sender and stats prober.
 class RidgeProcesses : public ::testing::Test {
  protected:
   void start_cluster(bool optimistic) {
     config_path = dir.path() / "cluster.toml";
-    std::ofstream(config_path) << net::testing::cluster_toml(kNodes, {"ridge"}, ridge_section(optimistic));
+    std::ofstream(config_path) << net::testing::cluster_toml(kNodes, {"ridge"}, testing::two_groups_sections(optimistic));
     config = ClusterConfig::load(config_path);
     ridge = multicast::RidgeConfig::from(config);
     for (int id = 1; id <= kNodes; ++id) start_node(id);
