@@ -1,7 +1,7 @@
 #pragma once
 // The partition runtime's section of the cluster file ([ssmr]; docs/cluster-file.md) and the
-// partitions it derives from Ridge's groups: partition p is Ridge group p, its replicas are the
-// group's learners that run the replica role.
+// partitions it derives from Ridge's groups: partition p is Ridge group p, and every learner of
+// that group is one of its replicas (so each must run a replica role; the kv role checks it).
 
 #include <memory>
 #include <vector>

@@ -204,7 +204,7 @@ void PartitionReplica::finish() {
   send_reply(d, reply);
   execution_us_.record(std::chrono::duration_cast<std::chrono::microseconds>(env_.now() - started_at_).count());
   ++executed_;
-  book_.finished(d.key);
+  if (!e.others().empty()) book_.finished(d.key);  // only multi-partition commands exchange anything
   current_.reset();
 }
 
