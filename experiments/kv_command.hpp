@@ -1,7 +1,7 @@
 #pragma once
 // One kv command from outside a cluster (`eyrie kv get|put|cas|transfer|put-many`, and the
-// readiness check of `eyrie bench kv`): a fresh external endpoint runs a partition::Client,
-// submits the request to the oracle's destinations and waits for the reply.
+// readiness check of `eyrie bench kv`): a partition::BlockingClient (a fresh external
+// endpoint) submits the request to the oracle's destinations and waits for the reply.
 
 #include <filesystem>
 #include <memory>
