@@ -70,13 +70,25 @@ void Coordinator::start() {
   env_.after(options_.null_interval, [this] { on_null_timer(); });
 }
 
+void Coordinator::suspect(NodeId acceptor) {
+  if (!suspected_.insert(acceptor).second) return;
+  const std::uint32_t in_a_row = std::min<std::uint32_t>(++suspicions_in_a_row_[acceptor], 7);
+  suspected_until_[acceptor] = env_.now() + options_.suspicion_expiry * (std::int64_t{1} << (in_a_row - 1));
+}
+
+void Coordinator::answered(NodeId acceptor) {
+  suspected_.erase(acceptor);
+  suspected_until_.erase(acceptor);
+  suspicions_in_a_row_.erase(acceptor);
+}
+
 void Coordinator::tick() {
   env_.after(options_.heartbeat_interval, [this] { tick(); });
   send_heartbeats();
-  for (auto it = suspected_since_.begin(); it != suspected_since_.end();) {
-    if (env_.now() - it->second >= options_.suspicion_expiry) {
+  for (auto it = suspected_until_.begin(); it != suspected_until_.end();) {
+    if (env_.now() >= it->second) {
       suspected_.erase(it->first);
-      it = suspected_since_.erase(it);
+      it = suspected_until_.erase(it);
     } else {
       ++it;
     }

@@ -27,7 +27,7 @@
 // inflight_instances_max wait for a full batch or batch_delay_max; re-proposals may use the
 // rest); decided instances remembered above the decided prefix ≤ 4 × phase1 window (later
 // ones are ignored, the prefix then advances through heartbeats); suspected acceptors ≤ 2f+1,
-// each forgiven after suspicion_expiry; senders' messages: see ProposalQueue; re-decisions ≤
+// each forgiven after suspicion_expiry, doubled per suspicion in a row without an answer; senders' messages: see ProposalQueue; re-decisions ≤
 // kRedecisionsMax at a time, each given up after kRedecisionAttemptsMax attempts.
 
 #include <map>
@@ -196,7 +196,13 @@ class Coordinator {
   Instance next_instance_;
   std::map<Instance, InFlight> in_flight_;
   Time last_proposal_{};
-  std::map<NodeId, Time> suspected_since_;
+  std::map<NodeId, Time> suspected_until_;
+  // Suspicions of an acceptor since it last answered: each one lasts twice the previous (up
+  // to 64 x suspicion_expiry), so that an acceptor that stays down is not put back into every
+  // chain, at the cost of a Phase 2 timeout, each suspicion_expiry.
+  std::map<NodeId, std::uint32_t> suspicions_in_a_row_;
+  void suspect(NodeId acceptor);
+  void answered(NodeId acceptor);
   std::set<NodeId> suspected_;
   std::optional<TimerId> batch_timer_;
   std::optional<TimerId> hold_timer_;

@@ -168,9 +168,7 @@ void Coordinator::on_phase2_timeout(Instance instance, Round round) {
   if (!flight.classic) {
     flight.classic = true;
     classic_.add();
-    for (NodeId a : flight.chain) {
-      if (suspected_.insert(a).second) suspected_since_[a] = env_.now();
-    }
+    for (NodeId a : flight.chain) suspect(a);
   }
   const Phase2Classic request{topology_.id, round_, instance, flight.value};
   for (NodeId a : topology_.acceptors) {
@@ -181,8 +179,7 @@ void Coordinator::on_phase2_timeout(Instance instance, Round round) {
 
 void Coordinator::on_phase2b(NodeId from, const Phase2B& m) {
   if (!topology_.is_acceptor(from) || mode_ != Mode::leading || m.round != round_) return;
-  suspected_.erase(from);  // it answers: fit for chains again
-  suspected_since_.erase(from);
+  answered(from);  // fit for chains again
   if (redecision_phase2b(from, m)) return;
   auto it = in_flight_.find(m.instance);
   if (it == in_flight_.end()) return;
@@ -219,6 +216,9 @@ void Coordinator::settle(Instance instance, std::uint64_t decided_digest) {
   InFlight flight = std::move(it->second);
   in_flight_.erase(it);
   env_.cancel(flight.timer);
+  if (!flight.classic && flight.digest == decided_digest) {
+    for (NodeId a : flight.chain) suspicions_in_a_row_.erase(a);  // the whole chain worked
+  }
   if (flight.digest == decided_digest) {
     awaiting_prefix_.emplace(instance, std::move(flight.value));
     flush_acknowledgements();
