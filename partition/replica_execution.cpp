@@ -19,7 +19,7 @@ PartitionReplica::Execution::Execution(PartitionReplica& replica, Delivered deli
 }
 
 bool PartitionReplica::Execution::step() {
-  if (state_ != State::done && another_ran_it()) {
+  if (multi() && state_ != State::done && another_ran_it()) {
     // Another destination ran this command before (a retransmission this partition's reply
     // cache forgot): abandon the run, whatever it waits for; nothing of it applies.
     verdict_ = Verdict::duplicate;
