@@ -36,6 +36,26 @@ PhaseOutcome run_phases(Simulator& sim, const Phases& phases, const std::functio
   return PhaseOutcome::completed;
 }
 
+FaultPlanOptions network_faults_only(Duration safety) {
+  FaultPlanOptions options;
+  options.duration = safety;
+  options.crash_weight = 0;
+  options.partition_max = std::chrono::seconds(3);
+  return options;
+}
+
+void run_then_heal(Simulator& sim, const Phases& phases, const std::function<void()>& restart) {
+  const PhaseOutcome outcome = run_phases(
+      sim, phases,
+      [&] {
+        sim.network().heal();
+        sim.network().set_loss(0, 0);
+        restart();
+      },
+      [] { return false; });
+  EYRIE_ASSERT(outcome == PhaseOutcome::completed);
+}
+
 std::vector<std::string> describe_stats(const SimStats& s) {
   return {
       fmt::format("events {}, timers fired {}, syncs completed {}, boots {}, crashes {}", s.events,

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/sim/fault_plan.hpp"
 #include "runtime/sim/simulator.hpp"
 
 namespace eyrie::sim {
@@ -89,6 +90,14 @@ enum class PhaseOutcome : std::uint8_t { completed, stopped_in_safety, stopped_i
 // event), then runs the liveness phase. Stops right after the event that makes `violated` true.
 PhaseOutcome run_phases(Simulator& sim, const Phases& phases, const std::function<void()>& heal,
                         const std::function<bool()>& violated);
+
+// For scenarios whose crashes come from their own plan (which knows the roles): network faults
+// only — loss and duplication stay as configured, partitions of up to 3 s over `safety`.
+FaultPlanOptions network_faults_only(Duration safety);
+// run_phases with the usual healing — partitions healed, loss and duplication off, then
+// `restart` (the scenario's crashed nodes that may come back) — and no early stop.
+// Asserts that both phases ran to their end.
+void run_then_heal(Simulator& sim, const Phases& phases, const std::function<void()>& restart);
 
 // Summary lines for the simulator's counters.
 std::vector<std::string> describe_stats(const SimStats& stats);

@@ -392,25 +392,13 @@ sim::ScenarioResult KvScenario::run(const sim::ScenarioRun& run) const {
   if (atomicity) slow_down_last_partition(sim, *topology);
   for (NodeId id : topology->all) sim.boot(id);
 
-  sim::FaultPlanOptions partitions;
-  partitions.duration = o.phases.safety;
-  partitions.crash_weight = 0;  // crashes come from CrashPlan, which knows the roles
-  partitions.partition_max = std::chrono::seconds(3);
   CrashPlan crashes(sim, rng, *topology, o.phases.safety);
   if (!atomicity) {
-    sim::schedule_faults(sim, sim::plan_faults(rng, topology->all, partitions));
+    sim::schedule_faults(sim, sim::plan_faults(rng, topology->all, sim::network_faults_only(o.phases.safety)));
     crashes.schedule();
   }
 
-  const sim::PhaseOutcome outcome = sim::run_phases(
-      sim, o.phases,
-      [&] {
-        sim.network().heal();
-        sim.network().set_loss(0, 0);
-        crashes.restart_all_allowed();
-      },
-      [] { return false; });
-  EYRIE_ASSERT(outcome == sim::PhaseOutcome::completed);
+  sim::run_then_heal(sim, o.phases, [&] { crashes.restart_all_allowed(); });
 
   const kv::KvModel model;
   const LinearizabilityReport report = check_linearizable(model, shared.recorder.operations());
