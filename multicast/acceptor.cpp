@@ -158,7 +158,8 @@ void Acceptor::announce_decision(const Phase2& m) {
   targets.insert(topology_.candidates.begin(), topology_.candidates.end());
   targets.insert(topology_.acceptors.begin(), topology_.acceptors.end());
   if (!topology_.is_learner(env_.self()) && !topology_.is_candidate(env_.self())) targets.erase(env_.self());
-  for (NodeId to : targets) send(to, decision);
+  const Payload encoded = encode(decision);  // once for every target
+  for (NodeId to : targets) env_.send(to, kDecision, encoded);
   if (options_.lean_values) {
     Batch ids_only = m.value;
     for (MulticastMessage& message : ids_only.messages) message.payload = Payload{};

@@ -142,10 +142,10 @@ void EnsembleLearner::fetch_missing(Instance instance, Slot& s) {
 void EnsembleLearner::on_distribute(NodeId from, const Distribute& m) {
   if (!topology_.is_acceptor(from)) return;
   if (forwarded_.insert(m.instance).second) {
-    const Value value{topology_.id, m.instance, m.round, m.value, m.lean, m.digest};
+    const Payload value = encode(Value{topology_.id, m.instance, m.round, m.value, m.lean, m.digest});  // once for all
     for (NodeId learner : topology_.learners) {
       const bool in_chain = std::find(m.quorum.begin(), m.quorum.end(), learner) != m.quorum.end();
-      if (learner != env_.self() && !in_chain) env_.send(learner, kValue, encode(value));
+      if (learner != env_.self() && !in_chain) env_.send(learner, kValue, value);
     }
     while (forwarded_.size() > kForwardedRemembered) forwarded_.erase(forwarded_.begin());
   }

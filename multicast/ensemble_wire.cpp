@@ -133,28 +133,23 @@ Payload encode(const Decision& m) {
   });
 }
 
-Payload encode(const Distribute& m) {
+// Distribute and Value share one structure; a Value has no quorum.
+template <typename M>
+Payload encode_value(const M& m, const std::vector<NodeId>& quorum) {
   return build<wire::Value>([&](wire::Value::Builder out) {
     out.setEnsemble(m.ensemble.value);
     out.setInstance(m.instance.value);
     out.setRound(m.round.value);
     write_batch(out.initValue(), m.value);
-    write_nodes(out.initQuorum(list_size(m.quorum.size())), m.quorum);
+    if (!quorum.empty()) write_nodes(out.initQuorum(list_size(quorum.size())), quorum);
     out.setLean(m.lean);
     out.setDigest(m.digest);
   });
 }
 
-Payload encode(const Value& m) {
-  return build<wire::Value>([&](wire::Value::Builder out) {
-    out.setEnsemble(m.ensemble.value);
-    out.setInstance(m.instance.value);
-    out.setRound(m.round.value);
-    write_batch(out.initValue(), m.value);
-    out.setLean(m.lean);
-    out.setDigest(m.digest);
-  });
-}
+Payload encode(const Distribute& m) { return encode_value(m, m.quorum); }
+
+Payload encode(const Value& m) { return encode_value(m, {}); }
 
 Payload encode(const Fetch& m) {
   return build<wire::Fetch>([&](wire::Fetch::Builder out) {
