@@ -1,6 +1,8 @@
 #include "multicast/stream_merger.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <set>
 
 #include "runtime/assert.hpp"
 
@@ -10,6 +12,23 @@ namespace {
 
 bool sorted_unique(std::span<const EnsembleId> ids) {
   return std::adjacent_find(ids.begin(), ids.end(), [](EnsembleId a, EnsembleId b) { return a >= b; }) == ids.end();
+}
+
+bool tags_valid(const std::map<EnsembleId, std::uint32_t>& tags) {
+  std::set<std::uint32_t> seen;
+  for (const auto& [ensemble, tag] : tags) {
+    if (tag >= StreamMerger::kTimestampTags || !seen.insert(tag).second) return false;
+  }
+  return true;
+}
+
+// The smallest value >= `least` whose tag bits are `tag`: at most kTimestampTags - 1 above it.
+WallTime round_up_to_tag(WallTime least, std::uint32_t tag) {
+  constexpr std::int64_t mask = StreamMerger::kTimestampTags - 1;
+  const std::int64_t ns = to_ns(least);
+  const std::int64_t up = (static_cast<std::int64_t>(tag) - (ns & mask)) & mask;
+  EYRIE_ASSERT(ns <= std::numeric_limits<std::int64_t>::max() - up, "final timestamps exhausted");
+  return WallTime(Duration(ns + up));
 }
 
 }  // namespace
@@ -23,6 +42,7 @@ StreamMerger::StreamMerger(std::span<const EnsembleId> ensembles, Options option
   for (const EnsembleId e : ensembles_) {
     streams_.push_back(Stream{.ensemble = e, .popped = MergeStreamState{.ensemble = e}});
   }
+  apply_tags();
 }
 
 StreamMerger::StreamMerger(const MergeState& state, Options options) : options_(options) {
@@ -40,6 +60,20 @@ StreamMerger::StreamMerger(const MergeState& state, Options options) : options_(
                               .popped = s});
   }
   EYRIE_ASSERT(sorted_unique(ensembles_), "merge state streams must be sorted by ensemble and unique");
+  apply_tags();
+}
+
+// A resumed stream needs nothing more than its last final timestamp: the next one is the next
+// tagged value above it, whatever the bits of the last one (a checkpoint taken untagged
+// included, or the initial 0).
+void StreamMerger::apply_tags() {
+  if (options_.timestamp_tags.empty()) return;
+  EYRIE_ASSERT(tags_valid(options_.timestamp_tags), "timestamp tags must be distinct and below kTimestampTags");
+  for (Stream& s : streams_) {
+    const auto it = options_.timestamp_tags.find(s.ensemble);
+    EYRIE_ASSERT(it != options_.timestamp_tags.end(), "tagged mode needs a tag for every subscribed ensemble");
+    s.tag = it->second;
+  }
 }
 
 StreamMerger::Stream& StreamMerger::stream(EnsembleId ensemble) {
@@ -73,9 +107,11 @@ bool StreamMerger::matches_resume(EnsembleId ensemble, const Batch& batch) const
 }
 
 // Algorithm 4, lines 31-33, with `<=`: a timestamp equal to the last one is adjusted as well.
+// Tagged mode then rounds up to the ensemble's tag: still above the last, still >= the sender's.
 WallTime StreamMerger::assign_final(Stream& s, WallTime timestamp) const {
   EYRIE_ASSERT(s.last_pushed_final < WallTime::max(), "final timestamps exhausted");
-  s.last_pushed_final = timestamp > s.last_pushed_final ? timestamp : s.last_pushed_final + Duration(1);
+  const WallTime least = timestamp > s.last_pushed_final ? timestamp : s.last_pushed_final + Duration(1);
+  s.last_pushed_final = s.tag ? round_up_to_tag(least, *s.tag) : least;
   return s.last_pushed_final;
 }
 
@@ -175,9 +211,11 @@ void StreamMerger::check_invariants() const {
     EYRIE_ASSERT(head.final_timestamp > s.popped.last_final_timestamp);
     EYRIE_ASSERT(s.queue.back().final_timestamp == s.last_pushed_final);
     EYRIE_ASSERT(s.queue.back().instance.next() == s.next_push && s.queue.back().last_in_instance);
-    for (std::size_t j = 1; j < s.queue.size(); ++j) {
-      EYRIE_ASSERT(s.queue[j - 1].final_timestamp < s.queue[j].final_timestamp,
+    for (std::size_t j = 0; j < s.queue.size(); ++j) {
+      EYRIE_ASSERT(j == 0 || s.queue[j - 1].final_timestamp < s.queue[j].final_timestamp,
                    "final timestamps must increase with instance order");
+      EYRIE_ASSERT(!s.tag || timestamp_tag(s.queue[j].final_timestamp) == *s.tag,
+                   "a tagged final timestamp must carry its ensemble's tag");
     }
   }
 }

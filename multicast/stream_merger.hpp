@@ -15,9 +15,19 @@
 // something that sorts earlier, because its later entries have larger final timestamps.
 // Final timestamps of different ensembles may be equal; the ensemble id breaks the tie, so the
 // order is the same at every learner that subscribes to both ensembles.
+//
+// Tagged mode (Options::timestamp_tags, [ridge] unique_timestamps): each ensemble owns one value
+// of the low kTimestampTagBits bits, and every final timestamp of that ensemble is rounded up to
+// the next value carrying them: the smallest v > last final with v >= the sender (or null)
+// timestamp and v mod 2^kTimestampTagBits == tag. Final timestamps still strictly increase per
+// ensemble, and now never repeat across ensembles, so the final timestamp alone identifies a
+// message's place in the order (Volery's zxids, docs/volery.md). The rule depends only on the
+// last final timestamp and the tag, so MergeState resumes a tagged merger exactly as well.
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <span>
 #include <vector>
@@ -55,12 +65,25 @@ struct MergedMessage {
 
 class StreamMerger {
  public:
+  // Tagged mode: the low bits of a final timestamp that name its ensemble, hence at most
+  // kTimestampTags ensembles (RidgeConfig refuses more when unique_timestamps is on).
+  static constexpr int kTimestampTagBits = 10;
+  static constexpr std::uint32_t kTimestampTags = 1u << kTimestampTagBits;
+  // The tag bits of a final timestamp (of a negative one too: two's complement low bits).
+  static std::uint32_t timestamp_tag(WallTime t) {
+    return static_cast<std::uint32_t>(to_ns(t) & std::int64_t{kTimestampTags - 1});
+  }
+
   struct Options {
     // Entries (messages and nulls) queued per ensemble before can_push() refuses more. The
     // caller applies back-pressure by leaving further decisions where they are (buffered or at
     // the acceptors). An empty queue takes any batch, so an ensemble that everybody waits for
     // is never refused and the merge cannot deadlock on this bound.
     std::size_t queued_entries_max_per_ensemble = 1 << 16;
+    // Empty: final timestamps as in the thesis (last + 1ns). Otherwise tagged mode: a distinct
+    // tag below kTimestampTags for every subscribed ensemble (more may be listed), the same at
+    // every learner: RidgeConfig::timestamp_tags().
+    std::map<EnsembleId, std::uint32_t> timestamp_tags{};
   };
 
   // A fresh merger: every stream starts at instance 0 with last final timestamp 0.
@@ -107,12 +130,14 @@ class StreamMerger {
     Instance next_push{};
     std::size_t skip_in_next_push = 0;  // messages already popped before a restart
     WallTime last_pushed_final{};
+    std::optional<std::uint32_t> tag{};  // tagged mode only
     MergeStreamState popped;  // what state() reports
     std::deque<Entry> queue{};
   };
 
   Stream& stream(EnsembleId ensemble);
   const Stream& stream(EnsembleId ensemble) const;
+  void apply_tags();
   WallTime assign_final(Stream& s, WallTime timestamp) const;
   // The stream whose head sorts first, or nullptr while some stream is empty.
   Stream* determined_head();
