@@ -13,6 +13,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "multicast/stream_merger.hpp"
+
 namespace eyrie::multicast {
 
 namespace {
@@ -100,6 +102,7 @@ void load_knobs(RidgeConfig& r, const ConfigSection& s, const ClusterConfig& clu
   const auto learner_wait_us = std::chrono::duration_cast<microseconds>(o.learner_wait_max).count();
   o.learner_wait_max = microseconds(s.integer("opt_learner_wait_max_us", learner_wait_us, 0, 10'000'000));
   o.repropose_after = s.milliseconds("opt_repropose_ms", o.repropose_after, milliseconds(1), seconds(600));
+  r.unique_timestamps = s.boolean("unique_timestamps", r.unique_timestamps);
 }
 
 // Relations between timing knobs; each one names the failure it prevents.
@@ -232,6 +235,13 @@ RidgeConfig RidgeConfig::from(const ClusterConfig& cluster) {
   check_knob_relations(r, ridge);
   r.groups = load_groups(ridge, cluster);
   r.ensembles = load_ensembles(ridge, cluster, r.groups);
+  // Each ensemble needs a value of the final timestamps' low bits of its own.
+  if (r.unique_timestamps && r.ensembles.size() > StreamMerger::kTimestampTags) {
+    ridge.fail("unique_timestamps", fmt::format("expected at most {} ensembles when on (each ensemble owns a value of "
+                                                "the final timestamps' low {} bits), got {}",
+                                                StreamMerger::kTimestampTags, StreamMerger::kTimestampTagBits,
+                                                r.ensembles.size()));
+  }
   ridge.reject_unknown_keys();
   return r;
 }
@@ -296,6 +306,15 @@ std::vector<EnsembleId> RidgeConfig::ensembles_learned_by(NodeId node) const {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::map<EnsembleId, std::uint32_t> RidgeConfig::timestamp_tags() const {
+  std::vector<EnsembleId> ids;
+  for (const EnsembleConfig& e : ensembles) ids.push_back(e.id);
+  std::sort(ids.begin(), ids.end());
+  std::map<EnsembleId, std::uint32_t> tags;
+  for (std::size_t i = 0; i < ids.size(); ++i) tags.emplace(ids[i], static_cast<std::uint32_t>(i));
+  return tags;
 }
 
 std::vector<NodeId> RidgeConfig::learners_of(EnsembleId id) const {

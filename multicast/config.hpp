@@ -3,6 +3,8 @@
 // which nodes learn which groups, which nodes coordinate and accept for which ensemble, and the
 // protocol's timing and batching knobs. See docs/cluster-file.md.
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <vector>
@@ -69,6 +71,9 @@ struct RidgeConfig {
   std::size_t retained_instances = 100'000;  // acceptors keep at least this many decided instances for catch-up
   AcceptorStorage acceptor_storage = AcceptorStorage::memory;
   OptimisticOptions optimistic{};
+  // Final timestamps unique across ensembles (StreamMerger's tagged mode, for Volery's zxids):
+  // each ensemble's final timestamps carry its tag in their low bits. At most 1024 ensembles.
+  bool unique_timestamps = false;
 
   // Validates the [ridge] section against the cluster's nodes; throws ConfigError.
   static RidgeConfig from(const ClusterConfig& cluster);
@@ -85,6 +90,9 @@ struct RidgeConfig {
   std::vector<EnsembleId> ensembles_learned_by(NodeId node) const;
   // Every learner of an ensemble (sorted): its group's members, or all members for the shared one.
   std::vector<NodeId> learners_of(EnsembleId id) const;
+  // Every ensemble's tag for unique final timestamps: its index among all ensembles in id order
+  // (0, 1, ...), so every learner derives the same tags whichever ensembles it learns.
+  std::map<EnsembleId, std::uint32_t> timestamp_tags() const;
 };
 
 }  // namespace eyrie::multicast

@@ -4,6 +4,7 @@
 
 #include "multicast/config.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@ namespace {
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Pair;
 
 std::string nodes(int count) {
   std::string out;
@@ -184,6 +186,41 @@ TEST(RidgeConfig, mapping_aNodeInTwoGroupsLearnsBothAndTheShared) {
   EXPECT_THAT(r.learners_of(EnsembleId{10}), ElementsAre(NodeId{4}, NodeId{5}, NodeId{6}, NodeId{8}, NodeId{9}));
 }
 
+// `groups` groups with one ensemble each (ids 1..groups, acceptor node 1), plus the shared
+// ensemble (id 0) when there are several: groups + 1 ensembles in all.
+std::string many_ensembles(int groups, bool unique_timestamps) {
+  std::string text = unique_timestamps ? "[ridge]\nunique_timestamps = true\n" : "[ridge]\n";
+  for (int g = 1; g <= groups; ++g) {
+    text += fmt::format("[[ridge.groups]]\nid = {0}\nlearners = [1]\n[[ridge.ensembles]]\nid = {0}\ngroup = {0}\n"
+                        "coordinators = [1]\nacceptors = [1]\n",
+                        g);
+  }
+  if (groups > 1) text += "[[ridge.ensembles]]\nid = 0\ncoordinators = [1]\nacceptors = [1]\n";
+  return text;
+}
+
+TEST(RidgeConfig, uniqueTimestamps_offByDefaultAndParsed) {
+  EXPECT_FALSE(load(kOneGroup).unique_timestamps);
+  EXPECT_FALSE(load(two_groups_with("acceptor_storage", "unique_timestamps = false\nacceptor_storage")).unique_timestamps);
+  EXPECT_TRUE(load(two_groups_with("acceptor_storage", "unique_timestamps = true\nacceptor_storage")).unique_timestamps);
+}
+
+TEST(RidgeConfig, timestampTags_numberAllEnsemblesInIdOrder) {
+  // The same at every node, whichever ensembles it learns: ids 1, 2, 10 get 0, 1, 2.
+  const RidgeConfig r = load(kTwoGroups);
+  EXPECT_THAT(r.timestamp_tags(), ElementsAre(Pair(EnsembleId{1}, 0u), Pair(EnsembleId{2}, 1u), Pair(EnsembleId{10}, 2u)));
+}
+
+TEST(RidgeConfig, uniqueTimestamps_allowAtMost1024Ensembles) {
+  const RidgeConfig r = load(many_ensembles(1023, true), 1);  // 1024 ensembles: one tag each
+  EXPECT_EQ(r.ensembles.size(), 1024u);
+  EXPECT_EQ(r.timestamp_tags().at(EnsembleId{1023}), 1023u);
+  EXPECT_EQ(load(many_ensembles(1024, false), 1).ensembles.size(), 1025u);  // no limit when off
+  EXPECT_THAT(error_of(many_ensembles(1024, true), 1),
+              AllOf(HasSubstr("c.toml:"), HasSubstr("[ridge] unique_timestamps: expected at most 1024 ensembles when on"),
+                    HasSubstr("got 1025")));
+}
+
 // --- mistakes ---
 
 TEST(RidgeConfig, from_rejectsAMissingSectionOrMissingTables) {
@@ -202,6 +239,8 @@ TEST(RidgeConfig, from_rejectsUnknownKeysEverywhere) {
 }
 
 TEST(RidgeConfig, from_rejectsOutOfRangeAndMistypedKnobs) {
+  EXPECT_THAT(error_of(two_groups_with("acceptor_storage", "unique_timestamps = 1\nacceptor_storage")),
+              HasSubstr("[ridge] unique_timestamps: expected true or false, got integer 1"));
   EXPECT_THAT(error_of(two_groups_with("null_interval_ms = 5", "null_interval_ms = 0")),
               AllOf(HasSubstr("c.toml:"), HasSubstr(": [ridge] null_interval_ms: expected an integer in 1..60000, got integer 0")));
   EXPECT_THAT(error_of(two_groups_with("acceptor_storage = \"disk\"", "acceptor_storage = \"tape\"")),
