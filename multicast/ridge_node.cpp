@@ -32,6 +32,9 @@ RidgeNode::RidgeNode(Env& env, const RidgeConfig& config, DeliverFn on_deliver, 
       latency.record(std::chrono::duration_cast<std::chrono::microseconds>(env_.wall_clock() - d.timestamp).count());
       if (fn) fn(d);
     };
+    // Tags for all of the cluster's ensembles, not only the learned ones: a final timestamp
+    // must be the same at every learner of its ensemble, whatever else each one learns.
+    if (config.unique_timestamps) options.pipeline.merger.timestamp_tags = config.timestamp_tags();
     pipeline_ = std::make_unique<DeliveryPipeline>(
         config.groups_of(self), learned, options.pipeline, env.metrics(), std::move(deliver),
         [this](EnsembleId ensemble, bool paused) {
