@@ -7,6 +7,8 @@
 #include <set>
 #include <span>
 
+#include "multicast/stream_merger.hpp"
+
 namespace eyrie::check {
 
 namespace {
@@ -48,6 +50,8 @@ class Run {
   void check_incarnations();
   void check_log(const LearnerLog& log);
   void check_delivery(const LearnerLog& log, std::size_t i, std::set<MessageId>& seen);
+  void check_tag(const ConservativeDelivery& d, const std::string& what);
+  void check_unique_final_timestamps();
   void check_positions_agree(const LearnerLog& log);
   void check_group_prefixes();
   void check_acyclic();
@@ -72,6 +76,7 @@ MulticastReport Run::check() {
   check_incarnations();
   for (const LearnerLog& log : h_.logs) check_log(log);
   report_.messages_delivered = delivered_.size();
+  if (!h_.timestamp_tags.empty()) check_unique_final_timestamps();
   for (const LearnerLog& log : h_.logs) check_positions_agree(log);
   check_group_prefixes();
   check_acyclic();
@@ -146,6 +151,7 @@ void Run::check_delivery(const LearnerLog& log, std::size_t i, std::set<MessageI
                           what, to_ns(d.final_timestamp), d.ensemble.value, label(*first->second.second),
                           to_ns(other.final_timestamp), other.ensemble.value));
   }
+  if (!h_.timestamp_tags.empty()) check_tag(d, what);
   if (i > 0) {
     const ConservativeDelivery& prev = log.conservative[i - 1];
     if (std::pair(prev.final_timestamp, prev.ensemble) >= std::pair(d.final_timestamp, d.ensemble)) {
@@ -153,6 +159,30 @@ void Run::check_delivery(const LearnerLog& log, std::size_t i, std::set<MessageI
                             "expected strictly increasing",
                             what, to_ns(d.final_timestamp), d.ensemble.value, to_string(prev.id),
                             to_ns(prev.final_timestamp), prev.ensemble.value));
+    }
+  }
+}
+
+void Run::check_tag(const ConservativeDelivery& d, const std::string& what) {
+  const auto tag = h_.timestamp_tags.find(d.ensemble);
+  const std::uint32_t bits = multicast::StreamMerger::timestamp_tag(d.final_timestamp);
+  if (tag == h_.timestamp_tags.end()) {
+    violation(fmt::format("final timestamps: {} from ensemble {}, which has no timestamp tag", what, d.ensemble.value));
+  } else if (bits != tag->second) {
+    violation(fmt::format("final timestamps: {} with final timestamp {}, whose low bits are {}, but ensemble {} has "
+                          "tag {}",
+                          what, to_ns(d.final_timestamp), bits, d.ensemble.value, tag->second));
+  }
+}
+
+// One entry per message (the first delivery seen; check_delivery reports logs that disagree).
+void Run::check_unique_final_timestamps() {
+  std::map<WallTime, MessageId> by_final;
+  for (const auto& [id, first] : delivered_) {
+    const auto [it, fresh] = by_final.try_emplace(first.first.final_timestamp, id);
+    if (!fresh) {
+      violation(fmt::format("final timestamps: {} and {} share final timestamp {}, expected unique ones", to_string(it->second),
+                            to_string(id), to_ns(first.first.final_timestamp)));
     }
   }
 }

@@ -9,7 +9,9 @@
 //   run first_position, first_position + 1, ... without gaps.
 // - final timestamps: a message has the same (final timestamp, ensemble) in every log, and
 //   (final timestamp, ensemble) strictly increases along each log. Final timestamps alone may
-//   repeat across ensembles: the merge breaks such ties by ensemble id.
+//   repeat across ensembles: the merge breaks such ties by ensemble id. Unless the history
+//   gives timestamp tags ([ridge] unique_timestamps): then every final timestamp carries its
+//   ensemble's tag in its low bits, and no two messages share a final timestamp.
 // - atomic order: the union over all logs (crashed incarnations included) of "delivered
 //   before" is acyclic; consecutive deliveries give the edges, since each log is a chain.
 // - prefix order: for logs that start at position 1, the subsequences of the messages of a
@@ -31,6 +33,7 @@
 // positions it cannot be judged for validity or agreement, and is counted, not failed.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +76,9 @@ struct MulticastHistory {
   // Faults stopped and the run settled before the logs were taken: validity, uniform
   // agreement and opt => cons equivalence are checked only then.
   bool settled = true;
+  // Non-empty when the run had unique final timestamps: every ensemble's tag
+  // (RidgeConfig::timestamp_tags()).
+  std::map<multicast::EnsembleId, std::uint32_t> timestamp_tags{};
 };
 
 struct MulticastReport {

@@ -65,6 +65,8 @@ Topology choose_topology(Rng& rng, const MulticastScenarioOptions& o) {
   t.duplicate_ppm = static_cast<std::uint32_t>(rng.range(0, o.duplicate_ppm_max));
   const bool optimistic = rng.chance(1, 2);
   c.optimistic.enabled = o.optimistic.value_or(optimistic);
+  const bool unique_timestamps = rng.chance(1, 2);
+  c.unique_timestamps = o.unique_timestamps.value_or(unique_timestamps);
   return t;
 }
 
@@ -342,10 +344,11 @@ class CrashPlan {
   std::size_t crashes_ = 0;
 };
 
-MulticastHistory finish_history(Recorder& rec, const sim::Simulator& sim) {
+MulticastHistory finish_history(Recorder& rec, const sim::Simulator& sim, const multicast::RidgeConfig& config) {
   MulticastHistory h;
   h.sent = rec.sent;
   h.logs = rec.logs;
+  if (config.unique_timestamps) h.timestamp_tags = config.timestamp_tags();
   for (LearnerLog& log : h.logs) {
     // Only a node's last incarnation can still be alive.
     log.correct = sim.is_up(log.node) && log.incarnation == rec.boots.at(log.node);
@@ -367,18 +370,20 @@ std::string MulticastScenario::description() const {
   return fmt::format(
       "Ridge end to end: 1-{} groups (seed) of {} learners, one ensemble per group plus the shared one when "
       "there are several (3 acceptors each, f = 1, the acceptors are the coordinator candidates; acceptor storage "
-      "{}; optimistic delivery {}), {} senders. Workload per seed: {} multicasts to 1-3 random groups during the safety "
-      "phase, null messages every {}. Safety phase: {} s of faults (loss up to {}%, duplication up to {}%, "
+      "{}; optimistic delivery {}; unique final timestamps {}), {} senders. Workload per seed: {} multicasts to 1-3 "
+      "random groups during the safety phase, null messages every {}. Safety phase: {} s of faults (loss up to {}%, duplication up to {}%, "
       "reordering, symmetric and one-way partitions, crashes of coordinators and acceptors with at most f per "
       "ensemble down (in-memory acceptors stay down), of learners (each restart resumes from scratch or from a "
       "checkpoint its upper layer kept on disk, drawn per restart) and of one sender; clock skew up to {}, drift "
       "up to {} ppm). Liveness phase: {} s healed; then MulticastChecker: integrity, validity, uniform agreement, "
-      "acyclic order, per-group prefix order, final timestamps, optimistic/conservative equivalence (and the "
-      "mistake rate). {} simulated seconds per seed.",
+      "acyclic order, per-group prefix order, final timestamps (unique and carrying their ensemble's tag when "
+      "unique), optimistic/conservative equivalence (and the mistake rate). {} simulated seconds per seed.",
       o.groups_max, o.learners_per_group,
       !o.acceptor_storage ? "memory or disk, by seed"
                           : (*o.acceptor_storage == multicast::AcceptorStorage::disk ? "on disk" : "in memory"),
-      !o.optimistic ? "on or off, by seed" : (*o.optimistic ? "on" : "off"), o.senders, o.messages, to_string(o.null_interval), seconds(o.phases.safety),
+      !o.optimistic ? "on or off, by seed" : (*o.optimistic ? "on" : "off"),
+      !o.unique_timestamps ? "on or off, by seed" : (*o.unique_timestamps ? "on" : "off"), o.senders, o.messages,
+      to_string(o.null_interval), seconds(o.phases.safety),
       o.drop_ppm_max / 10'000.0, o.duplicate_ppm_max / 10'000.0, to_string(o.clock_offset_max), o.clock_drift_ppm_max,
       seconds(o.phases.liveness), seconds(o.phases.safety + o.phases.liveness));
 }
@@ -403,17 +408,19 @@ sim::ScenarioResult MulticastScenario::run(const sim::ScenarioRun& run) const {
 
   sim::run_then_heal(sim, o.phases, [&] { crashes.restart_all_allowed(); });
 
-  const MulticastReport report = MulticastChecker::check(finish_history(recorder, sim));
+  const MulticastReport report = MulticastChecker::check(finish_history(recorder, sim, topology.config));
   sim::ScenarioResult result;
   result.passed = report.result.passed();
   result.reason = report.result.reason();
   result.trace = sim.trace_hex();
   result.stats = sim.stats();
   result.end = sim.now();
-  result.summary.push_back(fmt::format("{} groups, {} ensembles, {} acceptors, optimistic {}, loss {} ppm, duplication {} ppm, {} crashes",
+  result.summary.push_back(fmt::format("{} groups, {} ensembles, {} acceptors, optimistic {}, unique timestamps {}, loss {} ppm, "
+                                       "duplication {} ppm, {} crashes",
                                        topology.config.groups.size(), topology.config.ensembles.size(),
                                        topology.config.acceptor_storage == multicast::AcceptorStorage::disk ? "disk" : "memory",
                                        topology.config.optimistic.enabled ? "on" : "off",
+                                       topology.config.unique_timestamps ? "on" : "off",
                                        topology.drop_ppm, topology.duplicate_ppm, crashes.crashes()));
   for (std::string& line : sim::describe_stats(sim.stats())) result.summary.push_back(std::move(line));
   result.summary.push_back(fmt::format("multicast: {} sent, {} learner logs, {} deliveries, {} distinct delivered",

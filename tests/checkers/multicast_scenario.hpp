@@ -30,6 +30,9 @@ struct MulticastScenarioOptions {
   // Optimistic delivery (§5.3.4), checked for equivalence and measured for mistakes: chosen by
   // the seed when unset.
   std::optional<bool> optimistic{};
+  // Unique final timestamps across ensembles ([ridge] unique_timestamps), checked for their tag
+  // bits and uniqueness: chosen by the seed when unset.
+  std::optional<bool> unique_timestamps{};
   // Fault injection for negative tests: a merge that ignores timestamps across ensembles, or
   // acceptors that decide with one vote too few. Off in `eyrie sim multicast`.
   bool break_merge = false;

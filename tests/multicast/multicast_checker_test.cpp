@@ -71,6 +71,18 @@ class MulticastCheckerTest : public ::testing::Test {
     log(4, {1, 2}, {1, 2, 3, 4, 5, 6});
   }
 
+  // Final timestamps as [ridge] unique_timestamps makes them: message k at 1024k plus the tag
+  // of its ensemble (1 -> 0, 2 -> 1, 100 -> 2).
+  void tag_final_timestamps() {
+    history.timestamp_tags = {{EnsembleId{1}, 0}, {EnsembleId{2}, 1}, {EnsembleId{100}, 2}};
+    for (LearnerLog& l : history.logs) {
+      for (ConservativeDelivery& d : l.conservative) {
+        const auto k = static_cast<std::int64_t>(d.id.seq);
+        d.final_timestamp = WallTime(Duration(1024 * k + history.timestamp_tags.at(d.ensemble)));
+      }
+    }
+  }
+
   MulticastReport check() const { return MulticastChecker::check(history); }
 
   // Fails unless the check fails with a violation mentioning `what` (among the first few).
@@ -226,6 +238,23 @@ TEST_F(MulticastCheckerTest, finalTimestamps_failOnDisagreementOrNoIncrease) {
   }
   history.logs[3].conservative[2].ensemble = EnsembleId{100};
   expect_violation("expected strictly increasing");
+}
+
+TEST_F(MulticastCheckerTest, finalTimestamps_withTagsFailOnWrongLowBitsOrARepeat) {
+  all_deliver();
+  tag_final_timestamps();
+  EXPECT_TRUE(check().result.passed()) << check().result.reason();
+  history.logs[3].conservative[2].final_timestamp += Duration(1);  // m3 from the shared ensemble, tag 2
+  expect_violation("n4 incarnation 1 delivered x11170#3 at position 3 with final timestamp 3075, whose low bits are 3, "
+                   "but ensemble 100 has tag 2");
+  tag_final_timestamps();
+  // m1 and m4, both of ensemble 1, with one final timestamp in every log that delivers them.
+  for (LearnerLog& l : history.logs) {
+    for (ConservativeDelivery& d : l.conservative) {
+      if (d.id == id(4)) d.final_timestamp = WallTime(Duration(1024));
+    }
+  }
+  expect_violation("final timestamps: x11170#1 and x11170#4 share final timestamp 1024, expected unique ones");
 }
 
 TEST_F(MulticastCheckerTest, equivalence_failsOnOptWithoutConsAndTheConverse) {
