@@ -297,8 +297,15 @@ std::string VoleryModel::describe(const State& state) const {
   std::string out = fmt::format("sessions live {{{}}} ended {{{}}}", fmt::join(live, ", "), fmt::join(ended, ", "));
   if (state.anonymous_sessions > 0) out += fmt::format(" (+{} live, ids unknown)", state.anonymous_sessions);
   constexpr std::size_t kNodesShown = 40;
+  const State initial = init();
+  std::size_t unchanged = 0;
   for (std::size_t i = 0; i < state.nodes.size() && i < kNodesShown; ++i) {
     const Node& n = *state.nodes[i];
+    const Node* before = initial.find(n.path);
+    if (n.path != "/" && before != nullptr && *before == n) {
+      ++unchanged;
+      continue;
+    }
     out += fmt::format("; {} {} v{} cv{}(stored) av{} nc{} c={} m={} p={} floor={}", n.path, quoted(n.data), n.version,
                        n.cversion, n.aversion, n.num_children, zxid_text(n.czxid), zxid_text(n.mzxid),
                        zxid_text(n.pzxid), n.floor);
@@ -306,6 +313,7 @@ std::string VoleryModel::describe(const State& state) const {
     if (n.container) out += " container";
   }
   if (state.nodes.size() > kNodesShown) out += fmt::format("; ... ({} nodes)", state.nodes.size());
+  if (unchanged > 0) out += fmt::format("; {} /zookeeper nodes as at first", unchanged);
   return out;
 }
 

@@ -1,125 +1,21 @@
 // VoleryModel (tests/checkers/volery_model.*): ZooKeeper 3.8's data tree rule by rule (stats,
-// sequential names, ACLs, multi, containers, sessions, zxids, lost replies), the partition into
-// subtrees, and histories that are and are not linearizable.
+// sequential names, ACLs, multi, containers, sessions, zxids, lost replies), read_only, describe
+// and the partition into subtrees. Whole histories are in volery_linearizability_test.cpp.
 
 #include "tests/checkers/volery_model.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/unit/volery_test_builders.hpp"
+
 namespace eyrie::check::volery {
 namespace {
 
+using namespace eyrie::check::volery::builders;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-constexpr NodeId kAlice{70001};
-constexpr NodeId kBob{70002};
-constexpr NodeId kCarol{70003};
-constexpr zk::SessionId kS1 = 101;
-constexpr zk::SessionId kS2 = 102;
-constexpr zk::SessionId kS3 = 103;
-
-// The zxid of a command at millisecond n (so its ctime/mtime is n).
-constexpr zk::Zxid Z(std::int64_t n) { return n * kNsPerMs + 3; }
-
-struct StatFields {
-  zk::Zxid c = 0;
-  zk::Zxid m = 0;
-  zk::Zxid p = 0;
-  std::int32_t v = 0;
-  std::int32_t cv = 0;
-  std::int32_t av = 0;
-  zk::SessionId eo = 0;
-  std::int32_t dl = 0;
-  std::int32_t nc = 0;
-};
-zk::Stat stat(StatFields f) {
-  return zk::Stat{.czxid = f.c,
-                  .mzxid = f.m,
-                  .ctime = f.c / kNsPerMs,
-                  .mtime = f.m / kNsPerMs,
-                  .version = f.v,
-                  .cversion = f.cv,
-                  .aversion = f.av,
-                  .ephemeral_owner = f.eo,
-                  .data_length = f.dl,
-                  .num_children = f.nc,
-                  .pzxid = f.p};
-}
-// A node created at z and not changed since.
-zk::Stat fresh(zk::Zxid z, StatFields more = {}) {
-  more.c = more.m = more.p = z;
-  return stat(more);
-}
-
-std::vector<zk::Acl> open() { return {zk::Acl{.perms = zk::perms::all, .id = {"world", "anyone"}}}; }
-
-zk::Create create(std::string path, std::string data = "", zk::CreateMode mode = zk::CreateMode::persistent) {
-  return zk::Create{.path = std::move(path), .data = std::move(data), .acl = open(), .mode = mode};
-}
-zk::Create create_ephemeral(std::string path) { return create(std::move(path), "", zk::CreateMode::ephemeral); }
-zk::Create create_sequential(std::string path) {
-  return create(std::move(path), "", zk::CreateMode::persistent_sequential);
-}
-zk::Create create_container(std::string path) { return create(std::move(path), "", zk::CreateMode::container); }
-
-zk::Result ok() { return {}; }
-zk::Result err(zk::Code code) {
-  zk::Result r;
-  r.code = code;
-  return r;
-}
-zk::Result created(std::string path, zk::Stat s) {
-  zk::Result r;
-  r.path = std::move(path);
-  r.stat = s;
-  return r;
-}
-zk::Result named(std::string path) {  // a create's result in a multi, without its stat
-  zk::Result r;
-  r.path = std::move(path);
-  return r;
-}
-zk::Result with_stat(zk::Stat s) {
-  zk::Result r;
-  r.stat = s;
-  return r;
-}
-zk::Result with_data(std::string data, zk::Stat s) {
-  zk::Result r = with_stat(s);
-  r.data = std::move(data);
-  return r;
-}
-zk::Result with_children(std::vector<std::string> children, zk::Stat s) {
-  zk::Result r = with_stat(s);
-  r.children = std::move(children);
-  return r;
-}
-zk::Result with_acl(std::vector<zk::Acl> acl, zk::Stat s) {
-  zk::Result r = with_stat(s);
-  r.acl = std::move(acl);
-  return r;
-}
-zk::Result new_session(zk::SessionId id) {
-  zk::Result r;
-  r.session = id;
-  return r;
-}
-zk::Result expired(std::vector<zk::SessionId> ids) {
-  zk::Result r;
-  r.expired = std::move(ids);
-  return r;
-}
-zk::Result multi_result(zk::Code code, std::vector<zk::Result> results) {
-  zk::Result r = err(code);
-  r.results = std::move(results);
-  return r;
-}
-
-Output reply(zk::Zxid zxid, zk::Result result) {
-  return zk::Reply{.status = zk::Reply::Status::done, .zxid = zxid, .marks = {}, .result = std::move(result)};
-}
 
 // The model stepped by hand from its initial state, one operation at a time.
 class Replay {
@@ -516,7 +412,77 @@ TEST(VoleryModel, describe_saysTheOperationTheAnswerAndTheState) {
   const std::string state = model.describe(model.init());
   EXPECT_THAT(state, HasSubstr("sessions live {} ended {}"));
   EXPECT_THAT(state, HasSubstr("; / \"\" v0 cv0(stored) av0 nc1"));
-  EXPECT_THAT(state, HasSubstr("/zookeeper/config"));
+  EXPECT_THAT(state, HasSubstr("; 3 /zookeeper nodes as at first"));
+  EXPECT_THAT(state, ::testing::Not(HasSubstr("/zookeeper/config")));
+}
+
+// ---- partition ------------------------------------------------------------------------------
+
+TEST(VoleryModel, partition_isPerSubtreeWithTheSessionOperationsInEveryPart) {
+  const VoleryHistory history{
+      open_session(kAlice, 0, 1, kS1, Z(1)),                                                     // 0: every part
+      open_session(kBob, 2, 3, kS2, Z(2)),                                                       // 1: every part
+      done(kAlice, 4, 5, kS1, create("/t0"), Z(3), created("/t0", fresh(Z(3)))),                 // 2: /t0
+      done(kAlice, 6, 7, kS1, create("/t1"), Z(4), created("/t1", fresh(Z(4)))),                 // 3: /t1
+      done(kAlice, 8, 9, kS1, zk::GetData{"/t0/a"}, Z(5), err(zk::Code::no_node)),               // 4: /t0
+      done(kBob, 10, 11, kS2, zk::Multi{.ops = {create("/t2/a"), create("/t3/a")}}, Z(6),
+           multi_result(zk::Code::no_node, {err(zk::Code::no_node), err(zk::Code::runtime_inconsistency)})),  // 5
+      done(kAlice, 12, 13, kS1, zk::Sync{"/"}, Z(7), ok()),                                      // 6: sessions
+      lost(kAlice, 14, kS1, zk::GetData{"/t1"}),                                                 // 7: left out
+      done(kCarol, 15, 16, 0, zk::Tick{}, Z(8), expired({})),                                    // 8: left out
+      lost(kCarol, 17, 0, zk::Tick{}),                                                           // 9: left out
+      done(kCarol, 18, 19, 0, zk::Tick{}, Z(9), expired({kS2})),                                 // 10: every part
+      done(kAlice, 20, 21, kS1, zk::Exists{"/zookeeper/quota"}, Z(10), with_stat(stat({}))),     // 11: /zookeeper
+      done(kAlice, 22, 23, kS1, zk::Delete{"/zookeeper"}, Z(11), err(zk::Code::bad_arguments)),  // 12: sessions
+      done(kAlice, 24, 25, kS1, zk::CloseSession{}, Z(12), ok()),                                // 13: every part
+  };
+  const std::vector<HistoryPart> parts = VoleryModel{}.partition(history);
+  ASSERT_EQ(parts.size(), 5u);
+  EXPECT_EQ(parts[0].label, "subtree /t0");
+  EXPECT_THAT(parts[0].operations, ElementsAre(0u, 1u, 2u, 4u, 10u, 13u));
+  EXPECT_EQ(parts[1].label, "subtree /t1");
+  EXPECT_THAT(parts[1].operations, ElementsAre(0u, 1u, 3u, 10u, 13u));
+  EXPECT_EQ(parts[2].label, "subtrees /t2, /t3");  // joined by the multi
+  EXPECT_THAT(parts[2].operations, ElementsAre(0u, 1u, 5u, 10u, 13u));
+  EXPECT_EQ(parts[3].label, "subtree /zookeeper");
+  EXPECT_THAT(parts[3].operations, ElementsAre(0u, 1u, 10u, 11u, 13u));
+  EXPECT_EQ(parts[4].label, "sessions");
+  EXPECT_THAT(parts[4].operations, ElementsAre(0u, 1u, 6u, 10u, 12u, 13u));
+  EXPECT_EQ(check_linearizable(VoleryModel{}, history).verdict, Verdict::kLinearizable);
+}
+
+TEST(VoleryModel, partition_anOperationThatObservesTheRootMakesOnePart) {
+  VoleryHistory history{
+      open_session(kAlice, 0, 1, kS1, Z(1)),
+      done(kAlice, 2, 3, kS1, create("/t0"), Z(2), created("/t0", fresh(Z(2)))),
+      done(kAlice, 4, 5, kS1, create("/t1"), Z(3), created("/t1", fresh(Z(3)))),
+      lost(kAlice, 6, kS1, zk::Exists{"/t1"}),
+  };
+  EXPECT_EQ(VoleryModel{}.partition(history).size(), 2u);
+  for (const zk::Op& observer : {zk::Op(zk::GetChildren{"/"}), zk::Op(create_sequential("/job-"))}) {
+    VoleryHistory with = history;
+    with.push_back(done(kBob, 10, 11, kS1, observer, Z(4), err(zk::Code::no_auth)));
+    const std::vector<HistoryPart> parts = VoleryModel{}.partition(with);
+    ASSERT_EQ(parts.size(), 1u);
+    EXPECT_EQ(parts[0].label, "whole tree (an operation observes /)");
+    EXPECT_THAT(parts[0].operations, ElementsAre(0u, 1u, 2u, 4u));
+  }
+  // getChildren("/") must then see both subtrees' creates, and "/"'s cversion counts them.
+  history.push_back(done(kBob, 10, 11, kS1, zk::GetChildren{"/"}, Z(4),
+                         with_children({"t0", "t1", "zookeeper"}, stat({.p = Z(3), .cv = 1, .nc = 3}))));
+  EXPECT_EQ(check_linearizable(VoleryModel{}, history).verdict, Verdict::kLinearizable);
+  history.back().output->result.children = {"t1", "zookeeper"};
+  EXPECT_EQ(check_linearizable(VoleryModel{}, history).verdict, Verdict::kNotLinearizable);
+}
+
+TEST(VoleryModel, partition_ofSessionOperationsAlone_isOneSessionsPart) {
+  const VoleryHistory history{open_session(kAlice, 0, 1, kS1, Z(1)), lost(kBob, 2, 0, zk::CreateSession{}),
+                              done(kAlice, 4, 5, kS1, zk::CloseSession{}, Z(2), ok())};
+  const std::vector<HistoryPart> parts = VoleryModel{}.partition(history);
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(parts[0].label, "sessions");
+  EXPECT_THAT(parts[0].operations, ElementsAre(0u, 1u, 2u));
+  EXPECT_TRUE(VoleryModel{}.partition(VoleryHistory{}).empty());
 }
 
 }  // namespace
