@@ -1,9 +1,11 @@
 #pragma once
-// Internals shared by volery_model.cpp and volery_model_text.cpp: what an operation must
-// answer, and the comparison with what it answered.
+// Internals shared by volery_model.cpp, volery_model_rules.cpp and volery_model_text.cpp:
+// ZooKeeper's path and ACL rules, what an operation must answer, and the comparison with what
+// it answered.
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/checkers/volery_model.hpp"
@@ -16,6 +18,17 @@ struct Overloaded : Fs... {
 };
 template <typename... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;
+
+// "/", /zookeeper, /zookeeper/config and /zookeeper/quota: never deleted.
+bool is_special(std::string_view path);
+// world:anyone with every permission.
+std::vector<zk::Acl> open_acl();
+// ZooKeeper's checkACL: whether a session with ids `auth` has one of `perm`'s bits on `acl`.
+bool allows(const std::vector<zk::Acl>& acl, std::int32_t perm, const std::vector<zk::Id>& auth);
+// ZooKeeper's fixupACL: the ACL a create or setACL stores, nullopt when invalid (invalid_acl).
+std::optional<std::vector<zk::Acl>> fixup_acl(const std::vector<zk::Acl>& acl, const std::vector<zk::Id>& auth);
+// What getACL shows a session without ADMIN: digest ids "user:hash" as "user:x".
+std::vector<zk::Acl> redacted(std::vector<zk::Acl> acl);
 
 // The result the model expects. Stat zxids of kUnknownZxid accept any value.
 struct Expected {

@@ -206,10 +206,7 @@ void add_keys(std::set<std::string>& keys, const zk::Op& op) {
                  },
                  [&](const zk::Delete& o) {
                    // Deleting "/", /zookeeper or its two children is refused whatever the state.
-                   if (o.path != "/" && o.path != "/zookeeper" && o.path != "/zookeeper/config" &&
-                       o.path != "/zookeeper/quota") {
-                     add_path_key(keys, o.path);
-                   }
+                   if (!detail::is_special(o.path)) add_path_key(keys, o.path);
                  },
                  [&](const zk::Sync&) {},  // answers ok whatever the tree holds
                  [&](const zk::Multi& o) {
