@@ -4,8 +4,6 @@
 // it must answer. Path and ACL rules are in volery_model_rules.cpp; matching answers,
 // descriptions and the partition in volery_model_text.cpp.
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <functional>
 
