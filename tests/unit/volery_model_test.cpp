@@ -386,6 +386,45 @@ TEST(VoleryModel, lostOperations_takeEffectOnlyAsTheyWouldHaveAnswered) {
   EXPECT_FALSE(run.state().live(kS1));
 }
 
+TEST(VoleryModel, pathsCreateWouldRefuse_mayAlsoBeRefusedByOtherOperations) {
+  Replay run;
+  run.open_session(kS1, Z(1));
+  ASSERT_TRUE(run.accepts(kS1, create("/t0"), Z(2), created("/t0", fresh(Z(2)))));
+  // ZooKeeper's server looks such paths up (no_node); Volery may refuse them first.
+  for (const zk::Op& op : {zk::Op(zk::GetData{"/t0/"}), zk::Op(zk::Delete{"/t0/"}), zk::Op(zk::Exists{"t0"})}) {
+    EXPECT_TRUE(run.fits(kS1, op, Z(3), err(zk::Code::no_node)));
+    EXPECT_TRUE(run.fits(kS1, op, Z(3), err(zk::Code::bad_arguments)));
+    EXPECT_FALSE(run.fits(kS1, op, Z(3), err(zk::Code::no_auth)));
+  }
+  EXPECT_TRUE(run.fits(kS1, zk::Sync{"t0"}, Z(3), ok()));
+  EXPECT_TRUE(run.fits(kS1, zk::Sync{"t0"}, Z(3), err(zk::Code::bad_arguments)));
+  EXPECT_FALSE(run.fits(kS1, zk::GetData{"/t0"}, Z(3), err(zk::Code::bad_arguments)));  // a valid path
+  // In a multi too, at the operation that fails, with the multi answering its code.
+  const zk::Multi multi{.ops = {create("/t0/a"), zk::Delete{"/t0/a/"}}};
+  EXPECT_TRUE(run.fits(kS1, multi, Z(3), multi_result(zk::Code::no_node, {ok(), err(zk::Code::no_node)})));
+  EXPECT_TRUE(run.fits(kS1, multi, Z(3), multi_result(zk::Code::bad_arguments, {ok(), err(zk::Code::bad_arguments)})));
+  EXPECT_FALSE(run.fits(kS1, multi, Z(3), multi_result(zk::Code::no_node, {ok(), err(zk::Code::bad_arguments)})));
+}
+
+TEST(VoleryModel, step_neverChangesTheStateItStartsFrom) {
+  Replay run;
+  run.open_session(kS1, Z(1));
+  ASSERT_TRUE(run.accepts(kS1, create("/t0", "a"), Z(2), created("/t0", fresh(Z(2), {.dl = 1}))));
+  const State shared = run.state();  // shares its nodes with the run's state
+  std::vector<Node> deep;
+  for (const auto& node : shared.nodes) deep.push_back(*node);
+  ASSERT_TRUE(run.accepts(kS1, zk::SetData{"/t0", "b"}, Z(3), with_stat(stat({.c = Z(2), .m = Z(3), .p = Z(2), .v = 1, .dl = 1}))));
+  ASSERT_TRUE(run.accepts(kS1, create("/t0/x"), Z(4), created("/t0/x", fresh(Z(4)))));
+  ASSERT_EQ(shared.nodes.size(), deep.size());
+  for (std::size_t i = 0; i < deep.size(); ++i) EXPECT_EQ(*shared.nodes[i], deep[i]) << deep[i].path;
+  EXPECT_FALSE(shared == run.state());
+  // Equal states hash alike however they were reached.
+  const VoleryModel& model = run.model();
+  const State copy = run.state();
+  EXPECT_EQ(model.hash(copy), model.hash(run.state()));
+  EXPECT_NE(model.hash(shared), model.hash(run.state()));
+}
+
 // ---- read_only, describe --------------------------------------------------------------------
 
 TEST(VoleryModel, readOnly_coversReadsFailuresAndQuietTicks) {
