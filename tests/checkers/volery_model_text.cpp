@@ -71,44 +71,67 @@ using detail::Overloaded;
 
 std::string code_name(zk::Code code) {
   switch (code) {
-    case zk::Code::ok: return "ok";
-    case zk::Code::system_error: return "system_error";
-    case zk::Code::runtime_inconsistency: return "runtime_inconsistency";
-    case zk::Code::marshalling_error: return "marshalling_error";
-    case zk::Code::unimplemented: return "unimplemented";
-    case zk::Code::bad_arguments: return "bad_arguments";
-    case zk::Code::no_node: return "no_node";
-    case zk::Code::no_auth: return "no_auth";
-    case zk::Code::bad_version: return "bad_version";
-    case zk::Code::no_children_for_ephemerals: return "no_children_for_ephemerals";
-    case zk::Code::node_exists: return "node_exists";
-    case zk::Code::not_empty: return "not_empty";
-    case zk::Code::session_expired: return "session_expired";
-    case zk::Code::invalid_acl: return "invalid_acl";
-    case zk::Code::auth_failed: return "auth_failed";
+    case zk::Code::ok:
+      return "ok";
+    case zk::Code::system_error:
+      return "system_error";
+    case zk::Code::runtime_inconsistency:
+      return "runtime_inconsistency";
+    case zk::Code::marshalling_error:
+      return "marshalling_error";
+    case zk::Code::unimplemented:
+      return "unimplemented";
+    case zk::Code::bad_arguments:
+      return "bad_arguments";
+    case zk::Code::no_node:
+      return "no_node";
+    case zk::Code::no_auth:
+      return "no_auth";
+    case zk::Code::bad_version:
+      return "bad_version";
+    case zk::Code::no_children_for_ephemerals:
+      return "no_children_for_ephemerals";
+    case zk::Code::node_exists:
+      return "node_exists";
+    case zk::Code::not_empty:
+      return "not_empty";
+    case zk::Code::session_expired:
+      return "session_expired";
+    case zk::Code::invalid_acl:
+      return "invalid_acl";
+    case zk::Code::auth_failed:
+      return "auth_failed";
   }
   return fmt::format("code({})", static_cast<int>(code));
 }
 
 std::string mode_name(zk::CreateMode mode) {
   switch (mode) {
-    case zk::CreateMode::persistent: return "persistent";
-    case zk::CreateMode::ephemeral: return "ephemeral";
-    case zk::CreateMode::persistent_sequential: return "persistent_sequential";
-    case zk::CreateMode::ephemeral_sequential: return "ephemeral_sequential";
-    case zk::CreateMode::container: return "container";
+    case zk::CreateMode::persistent:
+      return "persistent";
+    case zk::CreateMode::ephemeral:
+      return "ephemeral";
+    case zk::CreateMode::persistent_sequential:
+      return "persistent_sequential";
+    case zk::CreateMode::ephemeral_sequential:
+      return "ephemeral_sequential";
+    case zk::CreateMode::container:
+      return "container";
   }
   return fmt::format("mode({})", static_cast<int>(mode));
 }
 
 std::string quoted(const std::string& text) {
   constexpr std::size_t kShown = 24;
-  return text.size() <= kShown ? "\"" + text + "\"" : fmt::format("\"{}...\"({}B)", text.substr(0, kShown), text.size());
+  return text.size() <= kShown ? "\"" + text + "\""
+                               : fmt::format("\"{}...\"({}B)", text.substr(0, kShown), text.size());
 }
 
 std::string zxid_text(zk::Zxid zxid) { return zxid == kUnknownZxid ? "?" : std::to_string(zxid); }
 
-std::string version_text(std::int32_t version) { return version == zk::kAnyVersion ? "" : fmt::format(", v{}", version); }
+std::string version_text(std::int32_t version) {
+  return version == zk::kAnyVersion ? "" : fmt::format(", v{}", version);
+}
 
 std::string acl_text(const std::vector<zk::Acl>& acl) {
   std::string out;
@@ -238,10 +261,8 @@ Role role_of(const VoleryOperation& op) {
                                      ? Role::left_out
                                      : Role::every_part;
                         },
-                        [&](const zk::Create&) { return Role::keyed; },
-                        [&](const zk::Delete&) { return Role::keyed; },
-                        [&](const zk::SetData&) { return Role::keyed; },
-                        [&](const zk::SetAcl&) { return Role::keyed; },
+                        [&](const zk::Create&) { return Role::keyed; }, [&](const zk::Delete&) { return Role::keyed; },
+                        [&](const zk::SetData&) { return Role::keyed; }, [&](const zk::SetAcl&) { return Role::keyed; },
                         [&](const zk::Multi&) { return Role::keyed; },
                         [&](const auto&) { return answered ? Role::keyed : Role::left_out; },  // reads
                     },
@@ -343,8 +364,10 @@ std::vector<HistoryPart> VoleryModel::partition(std::span<const VoleryOperation>
     for (const std::string& key : keys[i]) {
       const auto [it, fresh] = index.try_emplace(key, 0);
       if (fresh) it->second = components.add();
-      if (first) components.join(*first, it->second);
-      else first = it->second;
+      if (first)
+        components.join(*first, it->second);
+      else
+        first = it->second;
     }
   }
   std::map<std::size_t, std::size_t> part_of_root;

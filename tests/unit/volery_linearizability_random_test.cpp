@@ -73,10 +73,17 @@ class ReferenceTree {
   zk::Stat stat(const std::string& path) const {
     const RefNode& n = nodes_.at(path);
     const auto count = static_cast<std::int32_t>(children(path).size());
-    return zk::Stat{.czxid = n.czxid, .mzxid = n.mzxid, .ctime = n.czxid / kNsPerMs, .mtime = n.mzxid / kNsPerMs,
-                    .version = n.version, .cversion = 2 * n.creates - count, .aversion = n.aversion,
-                    .ephemeral_owner = n.owner, .data_length = static_cast<std::int32_t>(n.data.size()),
-                    .num_children = count, .pzxid = n.pzxid};
+    return zk::Stat{.czxid = n.czxid,
+                    .mzxid = n.mzxid,
+                    .ctime = n.czxid / kNsPerMs,
+                    .mtime = n.mzxid / kNsPerMs,
+                    .version = n.version,
+                    .cversion = 2 * n.creates - count,
+                    .aversion = n.aversion,
+                    .ephemeral_owner = n.owner,
+                    .data_length = static_cast<std::int32_t>(n.data.size()),
+                    .num_children = count,
+                    .pzxid = n.pzxid};
   }
   void erase(const std::string& path, zk::Zxid zxid) {
     nodes_.erase(path);
@@ -103,7 +110,10 @@ class ReferenceTree {
       if (nodes_[parent_path].owner != 0) return err(zk::Code::no_children_for_ephemerals);
       ++nodes_[parent_path].creates;
       nodes_[parent_path].pzxid = zxid;
-      nodes_[path] = RefNode{.data = c->data, .czxid = zxid, .mzxid = zxid, .pzxid = zxid,
+      nodes_[path] = RefNode{.data = c->data,
+                             .czxid = zxid,
+                             .mzxid = zxid,
+                             .pzxid = zxid,
                              .owner = c->mode == zk::CreateMode::ephemeral ? session : 0,
                              .container = c->mode == zk::CreateMode::container};
       return created(path, stat(path));
@@ -130,7 +140,8 @@ class ReferenceTree {
       n.mzxid = zxid;
       return with_stat(stat(path));
     }
-    if (const auto* c = std::get_if<zk::Check>(&op)) return version_ok(c->version, n.version) ? ok() : err(zk::Code::bad_version);
+    if (const auto* c = std::get_if<zk::Check>(&op))
+      return version_ok(c->version, n.version) ? ok() : err(zk::Code::bad_version);
     if (std::holds_alternative<zk::GetData>(op)) return with_data(n.data, stat(path));
     if (std::holds_alternative<zk::GetChildren>(op)) return with_children(children(path), stat(path));
     return with_stat(stat(path));  // exists
@@ -226,8 +237,9 @@ VoleryHistory linearizable_history(std::uint64_t seed, const Shape& shape) {
   const auto add = [&](zk::SessionId session, zk::Op op, bool may_be_lost) {
     point += 100;
     const zk::Zxid zxid = Z(point);
-    VoleryOperation o = done(NodeId{70001 + static_cast<std::uint32_t>(session % 8)}, point - rng.range(0, shape.spread_ns),
-                             point + rng.range(0, shape.spread_ns), session, op, zxid, zk::Result{});
+    VoleryOperation o =
+        done(NodeId{70001 + static_cast<std::uint32_t>(session % 8)}, point - rng.range(0, shape.spread_ns),
+             point + rng.range(0, shape.spread_ns), session, op, zxid, zk::Result{});
     if (may_be_lost && rng.chance(shape.lost_in_100, 100)) {
       o.responded_ns = kNeverNs;
       o.output = std::nullopt;
@@ -255,8 +267,8 @@ bool corrupt_one_read(VoleryHistory& history, Rng& rng) {
   std::vector<std::size_t> reads;
   for (std::size_t i = 0; i < history.size(); ++i) {
     const VoleryOperation& op = history[i];
-    if (op.output && op.output->result.stat && (std::holds_alternative<zk::GetData>(op.input.op) ||
-                                                std::holds_alternative<zk::Exists>(op.input.op))) {
+    if (op.output && op.output->result.stat &&
+        (std::holds_alternative<zk::GetData>(op.input.op) || std::holds_alternative<zk::Exists>(op.input.op))) {
       reads.push_back(i);
     }
   }
@@ -292,7 +304,8 @@ TEST(VoleryLinearizabilityRandom, heavilyOverlappingHistories_passAndFailOnceARe
 }
 
 TEST(VoleryLinearizabilityRandom, thousandOperationsOverEightSubtrees_checkWellWithinBudget) {
-  VoleryHistory history = linearizable_history(42, Shape{.operations = 1000, .subtrees = 8, .spread_ns = 150, .cross_multi_in_100 = 0});
+  VoleryHistory history =
+      linearizable_history(42, Shape{.operations = 1000, .subtrees = 8, .spread_ns = 150, .cross_multi_in_100 = 0});
   const auto start = std::chrono::steady_clock::now();
   const LinearizabilityReport report = check_linearizable(VoleryModel{}, history);
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);

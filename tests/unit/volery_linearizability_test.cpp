@@ -34,23 +34,23 @@ VoleryHistory plus(VoleryHistory history, std::initializer_list<VoleryOperation>
 TEST(VoleryLinearizability, sequentialHistoryOfEveryOperation_passes) {
   const zk::Stat t0_written = stat({.c = Z(3), .m = Z(5), .p = Z(4), .v = 1, .cv = 1, .dl = 2, .nc = 1});
   const VoleryHistory history = plus(
-      with_t0(),
-      {done(kAlice, 10, 11, kS1, create("/t0/x"), Z(4), created("/t0/x", fresh(Z(4)))),
-       done(kAlice, 12, 13, kS1, zk::SetData{"/t0", "bb"}, Z(5), with_stat(t0_written)),
-       done(kBob, 14, 15, kS2, zk::GetData{"/t0"}, Z(6), with_data("bb", t0_written)),
-       done(kBob, 16, 17, kS2, zk::GetChildren{"/t0"}, Z(7), with_children({"x"}, t0_written)),
-       done(kAlice, 18, 19, kS1, zk::Multi{.ops = {zk::Check{"/t0", 1}, create_sequential("/t0/q-")}}, Z(8),
-            multi_result(zk::Code::ok, {ok(), created("/t0/q-0000000001", fresh(Z(8)))})),
-       done(kBob, 20, 21, kS2, zk::Exists{"/t0"}, Z(9),
-            with_stat(stat({.c = Z(3), .m = Z(5), .p = Z(8), .v = 1, .cv = 2, .dl = 2, .nc = 2}))),
-       done(kAlice, 22, 23, kS1, zk::SetAcl{"/t0/x", open(), 0}, Z(10), with_stat(fresh(Z(4), {.av = 1}))),
-       done(kBob, 24, 25, kS2, zk::GetAcl{"/t0/x"}, Z(11), with_acl(open(), fresh(Z(4), {.av = 1}))),
-       done(kBob, 26, 27, kS2, zk::Sync{"/t0"}, Z(12), ok()),
-       done(kAlice, 28, 29, kS1, zk::Delete{"/t0/x", 0}, Z(13), ok()),
-       done(kBob, 30, 31, kS2, zk::GetChildren{"/t0"}, Z(14),
-            with_children({"q-0000000001"}, stat({.c = Z(3), .m = Z(5), .p = Z(13), .v = 1, .cv = 3, .dl = 2, .nc = 1}))),
-       done(kAlice, 32, 33, kS1, zk::CloseSession{}, Z(15), ok()),
-       done(kAlice, 34, 35, kS1, zk::GetData{"/t0"}, Z(16), err(zk::Code::session_expired))});
+      with_t0(), {done(kAlice, 10, 11, kS1, create("/t0/x"), Z(4), created("/t0/x", fresh(Z(4)))),
+                  done(kAlice, 12, 13, kS1, zk::SetData{"/t0", "bb"}, Z(5), with_stat(t0_written)),
+                  done(kBob, 14, 15, kS2, zk::GetData{"/t0"}, Z(6), with_data("bb", t0_written)),
+                  done(kBob, 16, 17, kS2, zk::GetChildren{"/t0"}, Z(7), with_children({"x"}, t0_written)),
+                  done(kAlice, 18, 19, kS1, zk::Multi{.ops = {zk::Check{"/t0", 1}, create_sequential("/t0/q-")}}, Z(8),
+                       multi_result(zk::Code::ok, {ok(), created("/t0/q-0000000001", fresh(Z(8)))})),
+                  done(kBob, 20, 21, kS2, zk::Exists{"/t0"}, Z(9),
+                       with_stat(stat({.c = Z(3), .m = Z(5), .p = Z(8), .v = 1, .cv = 2, .dl = 2, .nc = 2}))),
+                  done(kAlice, 22, 23, kS1, zk::SetAcl{"/t0/x", open(), 0}, Z(10), with_stat(fresh(Z(4), {.av = 1}))),
+                  done(kBob, 24, 25, kS2, zk::GetAcl{"/t0/x"}, Z(11), with_acl(open(), fresh(Z(4), {.av = 1}))),
+                  done(kBob, 26, 27, kS2, zk::Sync{"/t0"}, Z(12), ok()),
+                  done(kAlice, 28, 29, kS1, zk::Delete{"/t0/x", 0}, Z(13), ok()),
+                  done(kBob, 30, 31, kS2, zk::GetChildren{"/t0"}, Z(14),
+                       with_children({"q-0000000001"},
+                                     stat({.c = Z(3), .m = Z(5), .p = Z(13), .v = 1, .cv = 3, .dl = 2, .nc = 1}))),
+                  done(kAlice, 32, 33, kS1, zk::CloseSession{}, Z(15), ok()),
+                  done(kAlice, 34, 35, kS1, zk::GetData{"/t0"}, Z(16), err(zk::Code::session_expired))});
   const LinearizabilityReport report = check_linearizable(VoleryModel{}, history);
   EXPECT_EQ(report.verdict, Verdict::kLinearizable) << report.explanation;
   EXPECT_EQ(report.parts, 2u);  // subtree /t0, and sessions (the sync)
@@ -58,18 +58,22 @@ TEST(VoleryLinearizability, sequentialHistoryOfEveryOperation_passes) {
 
 TEST(VoleryLinearizability, staleReadAfterCompletedWrite_fails) {
   const zk::Stat written = stat({.c = Z(3), .m = Z(4), .p = Z(3), .v = 1, .dl = 1});
-  const VoleryHistory base = plus(with_t0(), {done(kAlice, 10, 20, kS1, zk::SetData{"/t0", "b"}, Z(4), with_stat(written))});
+  const VoleryHistory base =
+      plus(with_t0(), {done(kAlice, 10, 20, kS1, zk::SetData{"/t0", "b"}, Z(4), with_stat(written))});
   const LinearizabilityReport report = check_linearizable(
-      VoleryModel{}, plus(base, {done(kBob, 30, 40, kS2, zk::GetData{"/t0"}, Z(5), with_data("a", fresh(Z(3), {.dl = 1})))}));
+      VoleryModel{},
+      plus(base, {done(kBob, 30, 40, kS2, zk::GetData{"/t0"}, Z(5), with_data("a", fresh(Z(3), {.dl = 1})))}));
   ASSERT_EQ(report.verdict, Verdict::kNotLinearizable);
   EXPECT_THAT(report.explanation, HasSubstr("part subtree /t0: not linearizable"));
   EXPECT_THAT(report.explanation, HasSubstr("s102 getData(/t0) -> z=5000003 ok"));
   // A read overlapping the write may see either value, each with its own stat.
-  EXPECT_EQ(verdict_of(plus(base, {done(kBob, 15, 40, kS2, zk::GetData{"/t0"}, Z(3) + 9, with_data("a", fresh(Z(3), {.dl = 1})))})),
+  EXPECT_EQ(verdict_of(plus(
+                base, {done(kBob, 15, 40, kS2, zk::GetData{"/t0"}, Z(3) + 9, with_data("a", fresh(Z(3), {.dl = 1})))})),
             Verdict::kLinearizable);
   EXPECT_EQ(verdict_of(plus(base, {done(kBob, 15, 40, kS2, zk::GetData{"/t0"}, Z(5), with_data("b", written))})),
             Verdict::kLinearizable);
-  EXPECT_EQ(verdict_of(plus(base, {done(kBob, 15, 40, kS2, zk::GetData{"/t0"}, Z(5), with_data("b", fresh(Z(3), {.dl = 1})))})),
+  EXPECT_EQ(verdict_of(plus(
+                base, {done(kBob, 15, 40, kS2, zk::GetData{"/t0"}, Z(5), with_data("b", fresh(Z(3), {.dl = 1})))})),
             Verdict::kNotLinearizable);
 }
 
@@ -93,9 +97,9 @@ TEST(VoleryLinearizability, oneCreateOfAPathWins) {
 TEST(VoleryLinearizability, sequentialNames_neitherRepeatNorSkip) {
   const auto two_creates = [](const char* first, zk::Zxid first_zxid, const char* second, zk::Zxid second_zxid) {
     return verdict_of(
-        plus(with_t0(), {done(kAlice, 10, 20, kS1, create_sequential("/t0/q-"), first_zxid, created(first, fresh(first_zxid))),
-                         done(kBob, 11, 19, kS2, create_sequential("/t0/q-"), second_zxid,
-                              created(second, fresh(second_zxid)))}));
+        plus(with_t0(),
+             {done(kAlice, 10, 20, kS1, create_sequential("/t0/q-"), first_zxid, created(first, fresh(first_zxid))),
+              done(kBob, 11, 19, kS2, create_sequential("/t0/q-"), second_zxid, created(second, fresh(second_zxid)))}));
   };
   EXPECT_EQ(two_creates("/t0/q-0000000000", Z(4), "/t0/q-0000000001", Z(5)), Verdict::kLinearizable);
   EXPECT_EQ(two_creates("/t0/q-0000000001", Z(5), "/t0/q-0000000000", Z(4)), Verdict::kLinearizable);
@@ -105,15 +109,16 @@ TEST(VoleryLinearizability, sequentialNames_neitherRepeatNorSkip) {
 }
 
 TEST(VoleryLinearizability, failedMulti_isNeverSeenInPart) {
-  const VoleryHistory base = plus(
-      with_t0(), {done(kAlice, 10, 11, kS1, zk::Multi{.ops = {create("/t0/a"), zk::Delete{"/t0/missing"}}}, Z(4),
-                       multi_result(zk::Code::no_node, {ok(), err(zk::Code::no_node)}))});
+  const VoleryHistory base =
+      plus(with_t0(), {done(kAlice, 10, 11, kS1, zk::Multi{.ops = {create("/t0/a"), zk::Delete{"/t0/missing"}}}, Z(4),
+                            multi_result(zk::Code::no_node, {ok(), err(zk::Code::no_node)}))});
   EXPECT_EQ(verdict_of(plus(base, {done(kBob, 12, 13, kS2, zk::Exists{"/t0/a"}, Z(5), err(zk::Code::no_node))})),
             Verdict::kLinearizable);
   EXPECT_EQ(verdict_of(plus(base, {done(kBob, 12, 13, kS2, zk::Exists{"/t0/a"}, Z(5), with_stat(fresh(Z(4))))})),
             Verdict::kNotLinearizable);
-  EXPECT_EQ(verdict_of(plus(base, {done(kBob, 12, 13, kS2, zk::GetData{"/t0"}, Z(5),
-                                        with_data("a", stat({.c = Z(3), .m = Z(3), .p = Z(4), .cv = 1, .dl = 1, .nc = 1})))})),
+  EXPECT_EQ(verdict_of(
+                plus(base, {done(kBob, 12, 13, kS2, zk::GetData{"/t0"}, Z(5),
+                                 with_data("a", stat({.c = Z(3), .m = Z(3), .p = Z(4), .cv = 1, .dl = 1, .nc = 1})))})),
             Verdict::kNotLinearizable);
 }
 
@@ -138,14 +143,18 @@ TEST(VoleryLinearizability, ephemeral_goesWithItsSessionsClose) {
                   done(kBob, 12, 13, kS2, zk::CloseSession{}, Z(5), ok())});
   EXPECT_EQ(verdict_of(plus(base, {done(kAlice, 14, 15, kS1, zk::Exists{"/t0/e"}, Z(6), err(zk::Code::no_node))})),
             Verdict::kLinearizable);
-  EXPECT_EQ(verdict_of(plus(base, {done(kAlice, 14, 15, kS1, zk::Exists{"/t0/e"}, Z(6), with_stat(fresh(Z(4), {.eo = kS2})))})),
+  EXPECT_EQ(verdict_of(plus(
+                base, {done(kAlice, 14, 15, kS1, zk::Exists{"/t0/e"}, Z(6), with_stat(fresh(Z(4), {.eo = kS2})))})),
             Verdict::kNotLinearizable);
-  EXPECT_EQ(verdict_of(plus(base, {done(kAlice, 14, 15, kS1, zk::GetChildren{"/t0"}, Z(6),
-                                        with_children({"e"}, stat({.c = Z(3), .m = Z(3), .p = Z(4), .cv = 1, .dl = 1, .nc = 1})))})),
-            Verdict::kNotLinearizable);
-  EXPECT_EQ(verdict_of(plus(base, {done(kAlice, 14, 15, kS1, zk::GetChildren{"/t0"}, Z(6),
-                                        with_children({}, stat({.c = Z(3), .m = Z(3), .p = Z(5), .cv = 2, .dl = 1})))})),
-            Verdict::kLinearizable);
+  EXPECT_EQ(
+      verdict_of(
+          plus(base, {done(kAlice, 14, 15, kS1, zk::GetChildren{"/t0"}, Z(6),
+                           with_children({"e"}, stat({.c = Z(3), .m = Z(3), .p = Z(4), .cv = 1, .dl = 1, .nc = 1})))})),
+      Verdict::kNotLinearizable);
+  EXPECT_EQ(
+      verdict_of(plus(base, {done(kAlice, 14, 15, kS1, zk::GetChildren{"/t0"}, Z(6),
+                                  with_children({}, stat({.c = Z(3), .m = Z(3), .p = Z(5), .cv = 2, .dl = 1})))})),
+      Verdict::kLinearizable);
 }
 
 TEST(VoleryLinearizability, expiredSession_isAnsweredSessionExpiredOnly) {
@@ -158,14 +167,17 @@ TEST(VoleryLinearizability, expiredSession_isAnsweredSessionExpiredOnly) {
   EXPECT_EQ(verdict_of(plus(base, {done(kBob, 30, 31, kS2, create("/t0/b"), Z(6), created("/t0/b", fresh(Z(6))))})),
             Verdict::kNotLinearizable);
   // Overlapping the tick, it may still have run first.
-  EXPECT_EQ(verdict_of(plus(base, {done(kBob, 15, 31, kS2, zk::GetData{"/t0"}, Z(4), t0_read)})), Verdict::kLinearizable);
+  EXPECT_EQ(verdict_of(plus(base, {done(kBob, 15, 31, kS2, zk::GetData{"/t0"}, Z(4), t0_read)})),
+            Verdict::kLinearizable);
   // And a tick cannot expire a session that is not live.
-  EXPECT_EQ(verdict_of(plus(base, {done(kCarol, 30, 31, 0, zk::Tick{}, Z(6), expired({kS2}))})), Verdict::kNotLinearizable);
+  EXPECT_EQ(verdict_of(plus(base, {done(kCarol, 30, 31, 0, zk::Tick{}, Z(6), expired({kS2}))})),
+            Verdict::kNotLinearizable);
 }
 
 TEST(VoleryLinearizability, wrongChildStats_fail) {
-  const VoleryHistory base = plus(with_t0(), {done(kAlice, 10, 11, kS1, create("/t0/a"), Z(4), created("/t0/a", fresh(Z(4)))),
-                                              done(kAlice, 12, 13, kS1, zk::Delete{"/t0/a"}, Z(5), ok())});
+  const VoleryHistory base =
+      plus(with_t0(), {done(kAlice, 10, 11, kS1, create("/t0/a"), Z(4), created("/t0/a", fresh(Z(4)))),
+                       done(kAlice, 12, 13, kS1, zk::Delete{"/t0/a"}, Z(5), ok())});
   const auto exists_t0 = [&](StatFields fields, VoleryModelOptions options = {}) {
     return verdict_of(plus(base, {done(kBob, 14, 15, kS2, zk::Exists{"/t0"}, Z(6), with_stat(stat(fields)))}), options);
   };
@@ -200,16 +212,18 @@ TEST(VoleryLinearizability, readsInsideOneWrite_cannotSeeNewThenOld) {
 }
 
 TEST(VoleryLinearizability, lostCreate_mayTakeEffectLateButOnceSeenStays) {
-  const VoleryHistory base = plus(with_t0(), {lost(kAlice, 10, kS1, create("/t0/a", "v")),
-                                              done(kBob, 20, 30, kS2, zk::Exists{"/t0/a"}, Z(4), err(zk::Code::no_node))});
+  const VoleryHistory base =
+      plus(with_t0(), {lost(kAlice, 10, kS1, create("/t0/a", "v")),
+                       done(kBob, 20, 30, kS2, zk::Exists{"/t0/a"}, Z(4), err(zk::Code::no_node))});
   const VoleryOperation seen = done(kBob, 40, 50, kS2, zk::Exists{"/t0/a"}, Z(6), with_stat(fresh(Z(5), {.dl = 1})));
   EXPECT_EQ(verdict_of(base), Verdict::kLinearizable);
   EXPECT_EQ(verdict_of(plus(base, {seen})), Verdict::kLinearizable);
   EXPECT_EQ(verdict_of(plus(base, {seen, done(kBob, 60, 70, kS2, zk::Exists{"/t0/a"}, Z(7), err(zk::Code::no_node))})),
             Verdict::kNotLinearizable);
   // Seen, it took effect: creating the node again fails.
-  EXPECT_EQ(verdict_of(plus(base, {seen, done(kAlice, 60, 70, kS1, create("/t0/a"), Z(7), created("/t0/a", fresh(Z(7))))})),
-            Verdict::kNotLinearizable);
+  EXPECT_EQ(
+      verdict_of(plus(base, {seen, done(kAlice, 60, 70, kS1, create("/t0/a"), Z(7), created("/t0/a", fresh(Z(7))))})),
+      Verdict::kNotLinearizable);
 }
 
 TEST(VoleryLinearizability, lostSetData_explainsAVersionSeenLater) {
@@ -217,19 +231,21 @@ TEST(VoleryLinearizability, lostSetData_explainsAVersionSeenLater) {
   const zk::Stat after_both = stat({.c = Z(3), .m = Z(5), .p = Z(3), .v = 2, .dl = 1});
   const VoleryOperation conditional = done(kBob, 20, 30, kS2, zk::SetData{"/t0", "y", 1}, Z(5), with_stat(after_both));
   EXPECT_EQ(verdict_of(plus(base, {conditional})), Verdict::kLinearizable);
-  EXPECT_EQ(verdict_of(plus(base, {conditional, done(kBob, 40, 50, kS2, zk::GetData{"/t0"}, Z(6), with_data("y", after_both))})),
+  EXPECT_EQ(verdict_of(plus(
+                base, {conditional, done(kBob, 40, 50, kS2, zk::GetData{"/t0"}, Z(6), with_data("y", after_both))})),
             Verdict::kLinearizable);
-  EXPECT_EQ(verdict_of(plus(base, {conditional, done(kBob, 40, 50, kS2, zk::GetData{"/t0"}, Z(6), with_data("x", after_both))})),
+  EXPECT_EQ(verdict_of(plus(
+                base, {conditional, done(kBob, 40, 50, kS2, zk::GetData{"/t0"}, Z(6), with_data("x", after_both))})),
             Verdict::kNotLinearizable);
   // Without the lost write, version 1 is not there yet.
   EXPECT_EQ(verdict_of(plus(with_t0(), {conditional})), Verdict::kNotLinearizable);
-  EXPECT_EQ(verdict_of(plus(base, {done(kBob, 20, 30, kS2, zk::SetData{"/t0", "y", 1}, Z(5), err(zk::Code::bad_version))})),
-            Verdict::kLinearizable);
+  EXPECT_EQ(
+      verdict_of(plus(base, {done(kBob, 20, 30, kS2, zk::SetData{"/t0", "y", 1}, Z(5), err(zk::Code::bad_version))})),
+      Verdict::kLinearizable);
 }
 
 TEST(VoleryLinearizability, lostCreateSession_letsATickExpireAnUnseenId) {
-  const VoleryHistory history{lost(kAlice, 0, 0, zk::CreateSession{}),
-                              open_session(kBob, 2, 3, kS2, Z(2)),
+  const VoleryHistory history{lost(kAlice, 0, 0, zk::CreateSession{}), open_session(kBob, 2, 3, kS2, Z(2)),
                               done(kCarol, 10, 11, 0, zk::Tick{}, Z(3), expired({999}))};
   EXPECT_EQ(verdict_of(history), Verdict::kLinearizable);
   VoleryHistory twice = history;
@@ -242,7 +258,8 @@ TEST(VoleryLinearizability, violationInOneSubtree_isReportedForThatSubtreeOnly) 
       open_session(kAlice, 0, 1, kS1, Z(1)),
       done(kAlice, 2, 3, kS1, create("/t0"), Z(2), created("/t0", fresh(Z(2)))),
       done(kAlice, 4, 5, kS1, create("/t1"), Z(3), created("/t1", fresh(Z(3)))),
-      done(kAlice, 6, 7, kS1, zk::SetData{"/t1", "z"}, Z(4), with_stat(stat({.c = Z(3), .m = Z(4), .p = Z(3), .v = 1, .dl = 1}))),
+      done(kAlice, 6, 7, kS1, zk::SetData{"/t1", "z"}, Z(4),
+           with_stat(stat({.c = Z(3), .m = Z(4), .p = Z(3), .v = 1, .dl = 1}))),
       done(kBob, 8, 9, kS1, zk::GetData{"/t0"}, Z(5), with_data("", fresh(Z(2)))),
       done(kBob, 10, 11, kS1, zk::GetData{"/t1"}, Z(6), with_data("", fresh(Z(3)))),  // stale
   };

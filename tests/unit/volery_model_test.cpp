@@ -24,7 +24,8 @@ class Replay {
 
   // Whether the model accepts this answer now; if it does, the state moves on.
   bool accepts(zk::SessionId session, zk::Op op, zk::Zxid zxid, zk::Result result, std::vector<zk::Id> auth = {}) {
-    return apply(Input{.session = session, .auth = std::move(auth), .op = std::move(op)}, reply(zxid, std::move(result)));
+    return apply(Input{.session = session, .auth = std::move(auth), .op = std::move(op)},
+                 reply(zxid, std::move(result)));
   }
   // The same, without moving on.
   bool fits(zk::SessionId session, zk::Op op, zk::Zxid zxid, zk::Result result, std::vector<zk::Id> auth = {}) const {
@@ -135,7 +136,8 @@ TEST(VoleryModel, create_sequentialNamesTakeTheParentsCreateCount) {
   // A delete does not count: the next name is 1, not 2; the served cversion counts both (3).
   EXPECT_FALSE(run.fits(kS1, create_sequential("/t0/job-"), Z(5), created("/t0/job-0000000002", fresh(Z(5)))));
   ASSERT_TRUE(run.accepts(kS1, create_sequential("/t0/job-"), Z(5), created("/t0/job-0000000001", fresh(Z(5)))));
-  EXPECT_TRUE(run.fits(kS1, zk::Exists{"/t0"}, Z(6), with_stat(stat({.c = Z(2), .m = Z(2), .p = Z(5), .cv = 3, .nc = 1}))));
+  EXPECT_TRUE(
+      run.fits(kS1, zk::Exists{"/t0"}, Z(6), with_stat(stat({.c = Z(2), .m = Z(2), .p = Z(5), .cv = 3, .nc = 1}))));
   // A trailing '/' is allowed for a sequential create: the name is the number alone.
   ASSERT_TRUE(run.accepts(kS1, create_sequential("/t0/"), Z(7), created("/t0/0000000002", fresh(Z(7)))));
 }
@@ -148,7 +150,8 @@ TEST(VoleryModel, cversionRuleChanges_countsDeletesInNamesAndStats) {
   ASSERT_TRUE(run.accepts(kS1, create_sequential("/t0/job-"), Z(3), created("/t0/job-0000000000", fresh(Z(3)))));
   ASSERT_TRUE(run.accepts(kS1, zk::Delete{"/t0/job-0000000000"}, Z(4), ok()));
   ASSERT_TRUE(run.accepts(kS1, create_sequential("/t0/job-"), Z(5), created("/t0/job-0000000002", fresh(Z(5)))));
-  EXPECT_TRUE(run.fits(kS1, zk::Exists{"/t0"}, Z(6), with_stat(stat({.c = Z(2), .m = Z(2), .p = Z(5), .cv = 3, .nc = 1}))));
+  EXPECT_TRUE(
+      run.fits(kS1, zk::Exists{"/t0"}, Z(6), with_stat(stat({.c = Z(2), .m = Z(2), .p = Z(5), .cv = 3, .nc = 1}))));
 }
 
 // ---- delete, setData, check, setACL ---------------------------------------------------------
@@ -164,7 +167,8 @@ TEST(VoleryModel, delete_checksVersionAndChildren) {
   EXPECT_TRUE(run.accepts(kS1, zk::Delete{"/t1/b"}, Z(4), err(zk::Code::no_node)));
   EXPECT_FALSE(run.fits(kS1, zk::Delete{"/t0/a", 1}, Z(4), ok()));
   ASSERT_TRUE(run.accepts(kS1, zk::Delete{"/t0/a", 0}, Z(5), ok()));
-  EXPECT_TRUE(run.fits(kS1, zk::GetChildren{"/t0"}, Z(6), with_children({}, stat({.c = Z(2), .m = Z(2), .p = Z(5), .cv = 2}))));
+  EXPECT_TRUE(
+      run.fits(kS1, zk::GetChildren{"/t0"}, Z(6), with_children({}, stat({.c = Z(2), .m = Z(2), .p = Z(5), .cv = 2}))));
   EXPECT_TRUE(run.fits(kS1, zk::Exists{"/t0/a"}, Z(6), err(zk::Code::no_node)));
   EXPECT_TRUE(run.accepts(kS1, zk::Delete{"/t0", zk::kAnyVersion}, Z(6), ok()));
 }
@@ -174,7 +178,8 @@ TEST(VoleryModel, setData_bumpsVersionAndMzxid) {
   run.open_session(kS1, Z(1));
   ASSERT_TRUE(run.accepts(kS1, create("/t0", "a"), Z(2), created("/t0", fresh(Z(2), {.dl = 1}))));
   const zk::Stat after = stat({.c = Z(2), .m = Z(3), .p = Z(2), .v = 1, .dl = 3});
-  EXPECT_FALSE(run.fits(kS1, zk::SetData{"/t0", "xyz", 0}, Z(3), with_stat(stat({.c = Z(2), .m = Z(2), .p = Z(2), .v = 1, .dl = 3}))));
+  EXPECT_FALSE(run.fits(kS1, zk::SetData{"/t0", "xyz", 0}, Z(3),
+                        with_stat(stat({.c = Z(2), .m = Z(2), .p = Z(2), .v = 1, .dl = 3}))));
   EXPECT_TRUE(run.fits(kS1, zk::SetData{"/t0", "xyz", 1}, Z(3), err(zk::Code::bad_version)));
   EXPECT_FALSE(run.fits(kS1, zk::SetData{"/t0", "xyz", 1}, Z(3), with_stat(after)));
   ASSERT_TRUE(run.accepts(kS1, zk::SetData{"/t0", "xyz", 0}, Z(3), with_stat(after)));
@@ -209,13 +214,15 @@ TEST(VoleryModel, acls_guardEachOperationAndRedactDigestsWithoutAdmin) {
   EXPECT_TRUE(run.fits(kS1, zk::GetAcl{"/t0"}, Z(4), with_acl(stored, s), {alice}));
   EXPECT_TRUE(run.fits(kS1, create("/t0/a"), Z(4), created("/t0/a", fresh(Z(4))), {alice}));
   EXPECT_TRUE(run.fits(kS1, zk::SetData{"/t0", "x"}, Z(4), err(zk::Code::no_auth), {zk::Id{"digest", "bob:hash"}}));
-  EXPECT_TRUE(run.fits(kS1, zk::SetData{"/t0", "x"}, Z(4), with_stat(stat({.c = Z(3), .m = Z(4), .p = Z(3), .v = 1, .dl = 1})),
+  EXPECT_TRUE(run.fits(kS1, zk::SetData{"/t0", "x"}, Z(4),
+                       with_stat(stat({.c = Z(3), .m = Z(4), .p = Z(3), .v = 1, .dl = 1})),
                        {zk::Id{"super", "admin"}}));
   // setACL: ADMIN, aversion checked and bumped, the new ACL validated first.
   EXPECT_TRUE(run.fits(kS1, zk::SetAcl{"/t0", {zk::Acl{.perms = 1, .id = {"digest", "nocolon"}}}}, Z(4),
                        err(zk::Code::invalid_acl), {alice}));
   EXPECT_TRUE(run.fits(kS1, zk::SetAcl{"/t0", alice_all, 3}, Z(4), err(zk::Code::bad_version), {alice}));
-  ASSERT_TRUE(run.accepts(kS1, zk::SetAcl{"/t0", alice_all, 0}, Z(4), with_stat(fresh(Z(3), {.av = 1, .dl = 1})), {alice}));
+  ASSERT_TRUE(
+      run.accepts(kS1, zk::SetAcl{"/t0", alice_all, 0}, Z(4), with_stat(fresh(Z(3), {.av = 1, .dl = 1})), {alice}));
   EXPECT_TRUE(run.fits(kS1, zk::GetData{"/t0"}, Z(5), err(zk::Code::no_auth)));
   EXPECT_TRUE(run.fits(kS1, zk::GetAcl{"/t0"}, Z(5), err(zk::Code::no_auth)));
   EXPECT_TRUE(run.fits(kS1, zk::Exists{"/t0"}, Z(5), with_stat(fresh(Z(3), {.av = 1, .dl = 1}))));  // no ACL
@@ -227,18 +234,20 @@ TEST(VoleryModel, multi_appliesAllWithOneZxidEachSeeingThoseBefore) {
   Replay run;
   run.open_session(kS1, Z(1));
   ASSERT_TRUE(run.accepts(kS1, create("/t0"), Z(2), created("/t0", fresh(Z(2)))));
-  const zk::Multi multi{.ops = {create("/t0/a", "1"), zk::SetData{"/t0/a", "22", 0}, zk::Check{"/t0/a", 1},
-                                create_sequential("/t0/q-")}};
+  const zk::Multi multi{
+      .ops = {create("/t0/a", "1"), zk::SetData{"/t0/a", "22", 0}, zk::Check{"/t0/a", 1}, create_sequential("/t0/q-")}};
   const zk::Stat a_after = stat({.c = Z(3), .m = Z(3), .p = Z(3), .v = 1, .dl = 2});
-  const zk::Result results = multi_result(
-      zk::Code::ok, {created("/t0/a", fresh(Z(3), {.dl = 1})), with_stat(a_after), ok(), created("/t0/q-0000000001", fresh(Z(3)))});
+  const zk::Result results = multi_result(zk::Code::ok, {created("/t0/a", fresh(Z(3), {.dl = 1})), with_stat(a_after),
+                                                         ok(), created("/t0/q-0000000001", fresh(Z(3)))});
   EXPECT_FALSE(run.fits(kS1, multi, Z(3), multi_result(zk::Code::ok, {})));
   // A create's result in a multi may leave its stat out.
-  EXPECT_TRUE(run.fits(kS1, multi, Z(3),
-                       multi_result(zk::Code::ok, {named("/t0/a"), with_stat(a_after), ok(), named("/t0/q-0000000001")})));
+  EXPECT_TRUE(
+      run.fits(kS1, multi, Z(3),
+               multi_result(zk::Code::ok, {named("/t0/a"), with_stat(a_after), ok(), named("/t0/q-0000000001")})));
   ASSERT_TRUE(run.accepts(kS1, multi, Z(3), results));
-  EXPECT_TRUE(run.fits(kS1, zk::GetChildren{"/t0"}, Z(4),
-                       with_children({"a", "q-0000000001"}, stat({.c = Z(2), .m = Z(2), .p = Z(3), .cv = 2, .nc = 2}))));
+  EXPECT_TRUE(
+      run.fits(kS1, zk::GetChildren{"/t0"}, Z(4),
+               with_children({"a", "q-0000000001"}, stat({.c = Z(2), .m = Z(2), .p = Z(3), .cv = 2, .nc = 2}))));
 }
 
 TEST(VoleryModel, multi_failingAppliesNothingAndAnswersInZooKeepersShape) {
@@ -247,10 +256,12 @@ TEST(VoleryModel, multi_failingAppliesNothingAndAnswersInZooKeepersShape) {
   ASSERT_TRUE(run.accepts(kS1, create("/t0"), Z(2), created("/t0", fresh(Z(2)))));
   const State before = run.state();
   const zk::Multi multi{.ops = {create("/t0/a"), zk::Delete{"/t0/missing"}, zk::SetData{"/t0", "x"}}};
-  const zk::Result failed = multi_result(
-      zk::Code::no_node, {ok(), err(zk::Code::no_node), err(zk::Code::runtime_inconsistency)});
+  const zk::Result failed =
+      multi_result(zk::Code::no_node, {ok(), err(zk::Code::no_node), err(zk::Code::runtime_inconsistency)});
   EXPECT_FALSE(run.fits(kS1, multi, Z(3), multi_result(zk::Code::no_node, {ok(), err(zk::Code::no_node), ok()})));
-  EXPECT_FALSE(run.fits(kS1, multi, Z(3), multi_result(zk::Code::ok, {ok(), err(zk::Code::no_node), err(zk::Code::runtime_inconsistency)})));
+  EXPECT_FALSE(
+      run.fits(kS1, multi, Z(3),
+               multi_result(zk::Code::ok, {ok(), err(zk::Code::no_node), err(zk::Code::runtime_inconsistency)})));
   EXPECT_FALSE(run.fits(kS1, multi, Z(3),
                         multi_result(zk::Code::no_node, {created("/t0/a", fresh(Z(3))), err(zk::Code::no_node),
                                                          err(zk::Code::runtime_inconsistency)})));
@@ -272,8 +283,8 @@ TEST(VoleryModel, container_goesWithItsLastChildCascadingUp) {
   ASSERT_TRUE(run.accepts(kS1, create("/t0/c/y"), Z(6), created("/t0/c/y", fresh(Z(6)))));
   ASSERT_TRUE(run.accepts(kS1, zk::Delete{"/t0/c/d/x"}, Z(7), ok()));  // d goes; c keeps y
   EXPECT_TRUE(run.fits(kS1, zk::Exists{"/t0/c/d"}, Z(8), err(zk::Code::no_node)));
-  EXPECT_TRUE(run.fits(kS1, zk::Exists{"/t0/c"}, Z(8),
-                       with_stat(stat({.c = Z(3), .m = Z(3), .p = Z(7), .cv = 3, .nc = 1}))));
+  EXPECT_TRUE(
+      run.fits(kS1, zk::Exists{"/t0/c"}, Z(8), with_stat(stat({.c = Z(3), .m = Z(3), .p = Z(7), .cv = 3, .nc = 1}))));
   ASSERT_TRUE(run.accepts(kS1, zk::Delete{"/t0/c/y"}, Z(9), ok()));
   EXPECT_TRUE(run.fits(kS1, zk::Exists{"/t0/c"}, Z(10), err(zk::Code::no_node)));
   EXPECT_TRUE(run.fits(kS1, zk::Exists{"/t0"}, Z(10), with_stat(stat({.c = Z(2), .m = Z(2), .p = Z(9), .cv = 2}))));
@@ -293,7 +304,8 @@ TEST(VoleryModel, sessions_closeRemovesEphemeralsAndEndsTheSession) {
   ASSERT_TRUE(run.accepts(kS1, create("/t0"), Z(3), created("/t0", fresh(Z(3)))));
   ASSERT_TRUE(run.accepts(kS2, create_ephemeral("/t0/e"), Z(4), created("/t0/e", fresh(Z(4), {.eo = kS2}))));
   EXPECT_TRUE(run.fits(kS3, zk::Exists{"/t0"}, Z(5), err(zk::Code::session_expired)));  // never created
-  EXPECT_FALSE(run.fits(kS3, zk::Exists{"/t0"}, Z(5), with_stat(stat({.c = Z(3), .m = Z(3), .p = Z(4), .cv = 1, .nc = 1}))));
+  EXPECT_FALSE(
+      run.fits(kS3, zk::Exists{"/t0"}, Z(5), with_stat(stat({.c = Z(3), .m = Z(3), .p = Z(4), .cv = 1, .nc = 1}))));
   EXPECT_FALSE(run.fits(kS2, zk::CloseSession{}, Z(5), err(zk::Code::session_expired)));
   ASSERT_TRUE(run.accepts(kS2, zk::CloseSession{}, Z(5), ok()));
   EXPECT_TRUE(run.fits(kS1, zk::Exists{"/t0/e"}, Z(6), err(zk::Code::no_node)));
@@ -341,7 +353,8 @@ TEST(VoleryModel, zxids_increaseAlongEachNodesOperations) {
   run.open_session(kS1, Z(1));
   ASSERT_TRUE(run.accepts(kS1, create("/t0"), Z(5), created("/t0", fresh(Z(5)))));
   // Below the create's zxid: impossible at the node's partition, for writes and reads alike.
-  EXPECT_FALSE(run.fits(kS1, zk::SetData{"/t0", "x"}, Z(4), with_stat(stat({.c = Z(5), .m = Z(4), .p = Z(5), .v = 1, .dl = 1}))));
+  EXPECT_FALSE(run.fits(kS1, zk::SetData{"/t0", "x"}, Z(4),
+                        with_stat(stat({.c = Z(5), .m = Z(4), .p = Z(5), .v = 1, .dl = 1}))));
   EXPECT_FALSE(run.fits(kS1, zk::GetData{"/t0"}, Z(4), with_data("", fresh(Z(5)))));
   EXPECT_FALSE(run.fits(kS1, zk::GetData{"/t0"}, Z(5), with_data("", fresh(Z(5)))));  // equal: not another command
   EXPECT_FALSE(run.fits(kS1, create("/t0/a"), Z(4), created("/t0/a", fresh(Z(4)))));  // the parent's too
@@ -364,11 +377,14 @@ TEST(VoleryModel, lostWrite_leavesItsZxidsUnknownUntilAKnownWriteSetsThem) {
   EXPECT_TRUE(run.fits(kS1, zk::GetData{"/t0/a"}, Z(9), with_data("v", fresh(Z(8), {.dl = 1}))));
   EXPECT_FALSE(run.fits(kS1, zk::GetData{"/t0/a"}, Z(9), with_data("v", fresh(Z(10), {.dl = 1}))));  // after the read
   EXPECT_FALSE(run.fits(kS1, zk::GetData{"/t0/a"}, Z(9), with_data("v", fresh(Z(8), {.v = 1, .dl = 1}))));
-  EXPECT_TRUE(run.fits(kS1, zk::Exists{"/t0"}, Z(9), with_stat(stat({.c = Z(2), .m = Z(2), .p = Z(8), .cv = 1, .nc = 1}))));
+  EXPECT_TRUE(
+      run.fits(kS1, zk::Exists{"/t0"}, Z(9), with_stat(stat({.c = Z(2), .m = Z(2), .p = Z(8), .cv = 1, .nc = 1}))));
   ASSERT_TRUE(run.accepts(kS1, zk::SetData{"/t0/a", "w"}, Z(10),
                           with_stat(stat({.c = Z(7), .m = Z(10), .p = Z(7), .v = 1, .dl = 1}))));
-  EXPECT_TRUE(run.fits(kS1, zk::GetData{"/t0/a"}, Z(11), with_data("w", stat({.c = Z(6), .m = Z(10), .p = Z(6), .v = 1, .dl = 1}))));
-  EXPECT_FALSE(run.fits(kS1, zk::GetData{"/t0/a"}, Z(11), with_data("w", stat({.c = Z(6), .m = Z(9), .p = Z(6), .v = 1, .dl = 1}))));
+  EXPECT_TRUE(run.fits(kS1, zk::GetData{"/t0/a"}, Z(11),
+                       with_data("w", stat({.c = Z(6), .m = Z(10), .p = Z(6), .v = 1, .dl = 1}))));
+  EXPECT_FALSE(run.fits(kS1, zk::GetData{"/t0/a"}, Z(11),
+                        with_data("w", stat({.c = Z(6), .m = Z(9), .p = Z(6), .v = 1, .dl = 1}))));
 }
 
 TEST(VoleryModel, lostOperations_takeEffectOnlyAsTheyWouldHaveAnswered) {
@@ -376,11 +392,11 @@ TEST(VoleryModel, lostOperations_takeEffectOnlyAsTheyWouldHaveAnswered) {
   run.open_session(kS1, Z(1));
   ASSERT_TRUE(run.accepts(kS1, create("/t0"), Z(2), created("/t0", fresh(Z(2)))));
   const State before = run.state();
-  run.lost(kS1, create("/t0"));               // would answer node_exists
-  run.lost(kS1, zk::Delete{"/t0/none"});       // no_node
-  run.lost(kS1, zk::GetData{"/t0"});           // a read
+  run.lost(kS1, create("/t0"));                                             // would answer node_exists
+  run.lost(kS1, zk::Delete{"/t0/none"});                                    // no_node
+  run.lost(kS1, zk::GetData{"/t0"});                                        // a read
   run.lost(kS1, zk::Multi{.ops = {create("/t0/a"), zk::Check{"/t0", 5}}});  // fails at the check
-  run.lost(kS2, create("/t0/b"));              // a session that does not exist
+  run.lost(kS2, create("/t0/b"));                                           // a session that does not exist
   EXPECT_EQ(run.state(), before);
   run.lost(kS1, zk::CloseSession{});
   EXPECT_FALSE(run.state().live(kS1));
@@ -413,7 +429,8 @@ TEST(VoleryModel, step_neverChangesTheStateItStartsFrom) {
   const State shared = run.state();  // shares its nodes with the run's state
   std::vector<Node> deep;
   for (const auto& node : shared.nodes) deep.push_back(*node);
-  ASSERT_TRUE(run.accepts(kS1, zk::SetData{"/t0", "b"}, Z(3), with_stat(stat({.c = Z(2), .m = Z(3), .p = Z(2), .v = 1, .dl = 1}))));
+  ASSERT_TRUE(run.accepts(kS1, zk::SetData{"/t0", "b"}, Z(3),
+                          with_stat(stat({.c = Z(2), .m = Z(3), .p = Z(2), .v = 1, .dl = 1}))));
   ASSERT_TRUE(run.accepts(kS1, create("/t0/x"), Z(4), created("/t0/x", fresh(Z(4)))));
   ASSERT_EQ(shared.nodes.size(), deep.size());
   for (std::size_t i = 0; i < deep.size(); ++i) EXPECT_EQ(*shared.nodes[i], deep[i]) << deep[i].path;
@@ -447,7 +464,8 @@ TEST(VoleryModel, describe_saysTheOperationTheAnswerAndTheState) {
   const Input input{.session = kS1, .auth = {}, .op = create("/t0/a", "xy", zk::CreateMode::ephemeral)};
   EXPECT_EQ(model.describe(input, std::nullopt), "s101 create(/t0/a, \"xy\", ephemeral) -> unknown (no reply)");
   const std::string answered = model.describe(input, reply(Z(2), created("/t0/a", fresh(Z(2), {.eo = kS1, .dl = 2}))));
-  EXPECT_THAT(answered, HasSubstr("-> z=2000003 ok /t0/a {c=2000003 m=2000003 p=2000003 ct=2 mt=2 v0 cv0 av0 eo101 dl2 nc0}"));
+  EXPECT_THAT(answered,
+              HasSubstr("-> z=2000003 ok /t0/a {c=2000003 m=2000003 p=2000003 ct=2 mt=2 v0 cv0 av0 eo101 dl2 nc0}"));
   const std::string state = model.describe(model.init());
   EXPECT_THAT(state, HasSubstr("sessions live {} ended {}"));
   EXPECT_THAT(state, HasSubstr("; / \"\" v0 cv0(stored) av0 nc1"));
@@ -459,11 +477,11 @@ TEST(VoleryModel, describe_saysTheOperationTheAnswerAndTheState) {
 
 TEST(VoleryModel, partition_isPerSubtreeWithTheSessionOperationsInEveryPart) {
   const VoleryHistory history{
-      open_session(kAlice, 0, 1, kS1, Z(1)),                                                     // 0: every part
-      open_session(kBob, 2, 3, kS2, Z(2)),                                                       // 1: every part
-      done(kAlice, 4, 5, kS1, create("/t0"), Z(3), created("/t0", fresh(Z(3)))),                 // 2: /t0
-      done(kAlice, 6, 7, kS1, create("/t1"), Z(4), created("/t1", fresh(Z(4)))),                 // 3: /t1
-      done(kAlice, 8, 9, kS1, zk::GetData{"/t0/a"}, Z(5), err(zk::Code::no_node)),               // 4: /t0
+      open_session(kAlice, 0, 1, kS1, Z(1)),                                        // 0: every part
+      open_session(kBob, 2, 3, kS2, Z(2)),                                          // 1: every part
+      done(kAlice, 4, 5, kS1, create("/t0"), Z(3), created("/t0", fresh(Z(3)))),    // 2: /t0
+      done(kAlice, 6, 7, kS1, create("/t1"), Z(4), created("/t1", fresh(Z(4)))),    // 3: /t1
+      done(kAlice, 8, 9, kS1, zk::GetData{"/t0/a"}, Z(5), err(zk::Code::no_node)),  // 4: /t0
       done(kBob, 10, 11, kS2, zk::Multi{.ops = {create("/t2/a"), create("/t3/a")}}, Z(6),
            multi_result(zk::Code::no_node, {err(zk::Code::no_node), err(zk::Code::runtime_inconsistency)})),  // 5
       done(kAlice, 12, 13, kS1, zk::Sync{"/"}, Z(7), ok()),                                      // 6: sessions
