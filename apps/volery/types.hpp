@@ -26,6 +26,7 @@ using Zxid = std::int64_t;
 enum class Code : std::int32_t {
   ok = 0,
   system_error = -1,
+  connection_loss = -4,  // the client library lost track of a request (it may have run)
   runtime_inconsistency = -2,  // multi: the operations after the one that failed
   marshalling_error = -5,
   unimplemented = -6,
@@ -39,6 +40,7 @@ enum class Code : std::int32_t {
   session_expired = -112,
   invalid_acl = -114,
   auth_failed = -115,
+  session_moved = -118,  // a request from a gateway the session has left
 };
 const char* to_string(Code code);
 

@@ -70,6 +70,7 @@ class Applier {
   Node& edit(std::string_view path);
   void insert(Node node);
   void remove_node(const std::string& path);
+  void sweep();
   // Volery runs the operation at the node's partition after every write there: its zxid must
   // be above theirs (equal only where this operation itself wrote, earlier in a multi or a
   // cascade).
@@ -83,6 +84,7 @@ class Applier {
   const Input& input_;
   zk::Zxid zxid_;
   std::vector<std::string> touched_;  // the nodes this operation wrote, when its zxid is known
+  std::vector<std::string> emptied_;  // containers this operation left without children
 
  public:
   State state;  // the working copy
@@ -145,7 +147,18 @@ void Applier::remove_node(const std::string& path) {
   --parent.num_children;
   parent.pzxid = zxid_;
   if (rule_ == CversionRule::changes) ++parent.cversion;
-  if (parent.container && parent.num_children == 0) remove_node(parent_path);
+  if (parent.container && parent.num_children == 0) emptied_.push_back(parent_path);
+}
+
+// Volery deletes the containers an operation left empty once the whole operation (a multi:
+// all of it) has applied, and their parents in turn; ZooKeeper does it later, in the background.
+void Applier::sweep() {
+  while (!emptied_.empty()) {
+    const std::string path = emptied_.back();
+    emptied_.pop_back();
+    const Node* node = find(path);
+    if (node != nullptr && node->container && node->num_children == 0 && !is_special(path)) remove_node(path);
+  }
 }
 
 void Applier::end_session(zk::SessionId session) {
@@ -393,13 +406,16 @@ zk::Stat VoleryModel::stat_of(const Node& node) const {
 
 State VoleryModel::init() const {
   const auto node = [](std::string path, std::vector<zk::Acl> acl, std::int32_t children) {
-    return std::make_shared<const Node>(Node{.path = std::move(path), .acl = std::move(acl), .num_children = children});
+    Node n{.path = std::move(path), .acl = std::move(acl), .num_children = children};
+    if (n.path == "/zookeeper/config") n.aversion = -1;  // as ZooKeeper 3.8 shows it
+    return std::make_shared<const Node>(std::move(n));
   };
   State state;
   state.nodes.push_back(node("/", open_acl(), 1));
   state.nodes.push_back(node("/zookeeper", open_acl(), 2));
   state.nodes.push_back(
       node("/zookeeper/config", {zk::Acl{.perms = zk::perms::read, .id = {"world", "anyone"}}}, 0));
+
   state.nodes.push_back(node("/zookeeper/quota", open_acl(), 0));
   return state;
 }
@@ -444,6 +460,7 @@ std::optional<State> VoleryModel::step(const State& state, const Input& input, c
               }
               applier.end_session(session);
             }
+            applier.sweep();
             if (applier.zxid_violated) return std::nullopt;
             return std::move(applier.state);
           },
@@ -459,6 +476,7 @@ std::optional<State> VoleryModel::step(const State& state, const Input& input, c
             if (output && !detail::is_bare(output->result, zk::Code::ok)) return std::nullopt;
             Applier applier(*this, options_.cversion, state, input, zxid);
             applier.end_session(input.session);
+            applier.sweep();
             if (applier.zxid_violated) return std::nullopt;
             return std::move(applier.state);
           },
@@ -478,6 +496,7 @@ std::optional<State> VoleryModel::step(const State& state, const Input& input, c
             }
             Applier applier(*this, options_.cversion, state, input, zxid);
             Expected expected = applier.run(input.op);
+            if (expected.code == zk::Code::ok) applier.sweep();
             if (may_refuse_path(input.op) && expected.code != zk::Code::bad_arguments) {
               expected.also_codes.push_back(zk::Code::bad_arguments);
             }

@@ -1,0 +1,293 @@
+#include "apps/volery/client.hpp"
+
+#include <algorithm>
+
+#include "apps/volery/codec.hpp"
+#include "runtime/assert.hpp"
+
+namespace eyrie::volery {
+
+namespace {
+
+Reply error_reply(Code code) {
+  Reply r;
+  r.result.code = code;
+  return r;
+}
+
+}  // namespace
+
+VoleryClient::VoleryClient(Env& env, const multicast::RidgeConfig& ridge, const partition::SsmrConfig& config,
+                           const VoleryOracle& oracle, VoleryClientOptions options)
+    : env_(env),
+      oracle_(oracle),
+      options_(options),
+      client_(env, ridge, config, oracle,
+              partition::ClientOptions{.window_max = options.window_max, .retry_after = options.retry_after,
+                                       .timeout = options.request_timeout, .sender = options.sender}),
+      log_(env.log().child("volery-client")),
+      out_of_order_(env.metrics().counter("volery.client.out_of_order")),
+      events_(env.metrics().counter("volery.client.events")),
+      expirations_(env.metrics().counter("volery.client.expirations")) {
+  client_.set_on_emitted([this](const partition::Emitted& e) { on_notification(e); });
+}
+
+void VoleryClient::start() {
+  client_.start();
+  env_.after(options_.tick_interval, [this] { tick(); });
+}
+
+bool VoleryClient::handles(MessageType type) { return partition::Client::handles(type); }
+
+void VoleryClient::on_message(const Message& message) { client_.on_message(message); }
+
+Payload VoleryClient::encode_request(const Session& s, std::uint64_t seq, std::uint64_t previous, const Op& op) const {
+  return encode(Request{.session = s.id, .seq = seq, .previous = previous, .gateway = env_.self(), .auth = s.auth, .op = op});
+}
+
+void VoleryClient::open_session(std::int32_t timeout_ms, std::string password, ReplyCallback done) {
+  const Request request{.session = 0, .seq = 1, .previous = 0, .gateway = env_.self(), .auth = {},
+                        .op = CreateSession{.timeout_ms = timeout_ms, .password = std::move(password)}};
+  const auto submitted = client_.submit(
+      encode(request), oracle_.placement().partitions(), [this, done = std::move(done)](const partition::CommandResult& r) {
+        std::string error;
+        std::optional<Reply> reply;
+        if (r.status == partition::CommandResult::Status::ok) reply = decode_reply(r.body.bytes(), &error);
+        if (!reply) return done(error_reply(Code::connection_loss));
+        if (reply->result.code == Code::ok) {
+          Session& s = sessions_[reply->result.session];
+          s.id = reply->result.session;
+          s.next_seq = 2;
+          s.last_seq = 1;
+          s.last_set = oracle_.placement().partitions();
+          s.last_zxid = reply->zxid;
+        }
+        done(*reply);
+      });
+  if (!submitted) done(error_reply(Code::connection_loss));  // the window is full: try later
+}
+
+void VoleryClient::reattach(SessionId session, std::string password, ReplyCallback done) {
+  Session& s = sessions_[session];
+  s.id = session;
+  submit(session, Reattach{std::move(password)}, std::move(done));
+}
+
+void VoleryClient::submit(SessionId session, Op op, ReplyCallback done) {
+  const auto it = sessions_.find(session);
+  if (it == sessions_.end() || it->second.ended) return done(error_reply(Code::session_expired));
+  it->second.waiting_ops.push_back(std::move(op));
+  it->second.waiting_done.push_back(std::move(done));
+  pump(it->second);
+}
+
+void VoleryClient::add_auth(SessionId session, Id id) {
+  const auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;
+  auto& auth = it->second.auth;
+  if (std::find(auth.begin(), auth.end(), id) == auth.end()) auth.push_back(std::move(id));
+}
+
+void VoleryClient::set_renewing(SessionId session, bool renewing) {
+  if (const auto it = sessions_.find(session); it != sessions_.end()) it->second.renewing = renewing;
+}
+
+Zxid VoleryClient::last_zxid(SessionId session) const {
+  const auto it = sessions_.find(session);
+  return it == sessions_.end() ? 0 : it->second.last_zxid;
+}
+
+// Numbers and sends the session's waiting requests while they may go: the window has room and
+// nothing is in flight to another destination set (docs/volery.md, rule 1).
+void VoleryClient::pump(Session& s) {
+  // Requests numbered but refused by a full window go first, in order.
+  for (Request_& r : s.flight) {
+    if (!r.sent && !r.reply && !r.resend && !send(s, r)) return;
+  }
+  while (!s.waiting_ops.empty() && !s.ended) {
+    if (!client_.can_submit()) {
+      if (std::find(blocked_.begin(), blocked_.end(), s.id) == blocked_.end()) blocked_.push_back(s.id);
+      return;
+    }
+    const Op& op = s.waiting_ops.front();
+    std::vector<PartitionId> set = oracle_.destinations(op);
+    if (!s.flight.empty() && s.flight.back().destinations != set) return;
+    const std::uint64_t previous = set == s.last_set ? s.last_seq : 0;
+    Request_ r;
+    r.seq = s.next_seq++;
+    r.destinations = std::move(set);
+    r.bytes = encode_request(s, r.seq, previous, op);
+    r.closes = std::holds_alternative<CloseSession>(op);
+    r.done = std::move(s.waiting_done.front());
+    s.waiting_ops.pop_front();
+    s.waiting_done.pop_front();
+    s.last_seq = r.seq;
+    s.last_set = r.destinations;
+    s.flight.push_back(std::move(r));
+    if (!send(s, s.flight.back())) return;
+  }
+}
+
+void VoleryClient::pump() {
+  std::vector<SessionId> blocked;
+  blocked.swap(blocked_);
+  for (SessionId id : blocked) {
+    if (const auto it = sessions_.find(id); it != sessions_.end()) pump(it->second);
+  }
+}
+
+bool VoleryClient::send(Session& s, Request_& r) {
+  const SessionId id = s.id;
+  const std::uint64_t seq = r.seq;
+  const auto submitted = client_.submit(r.bytes, r.destinations, [this, id, seq](const partition::CommandResult& result) {
+    on_result(id, seq, result);
+  });
+  r.sent = submitted.has_value();
+  r.resend = false;
+  if (!r.sent && std::find(blocked_.begin(), blocked_.end(), id) == blocked_.end()) blocked_.push_back(id);
+  return r.sent;
+}
+
+void VoleryClient::on_result(SessionId session, std::uint64_t seq, const partition::CommandResult& result) {
+  const auto it = sessions_.find(session);
+  if (it == sessions_.end()) return pump();
+  Session& s = it->second;
+  const auto r = std::find_if(s.flight.begin(), s.flight.end(), [&](const Request_& q) { return q.seq == seq; });
+  if (r == s.flight.end() || r->reply) return pump();
+  std::string error;
+  std::optional<Reply> reply;
+  if (result.status == partition::CommandResult::Status::ok) reply = decode_reply(result.body.bytes(), &error);
+  if (!reply) {
+    // Timed out or refused: the request may run later or never. Its successors cannot rely on
+    // it in their FIFO check, so the chain restarts with the next request.
+    log_.warn("session {:x} request {} lost: {}", session, seq,
+              result.status == partition::CommandResult::Status::timeout ? "timeout" : error);
+    r->reply = error_reply(Code::connection_loss);
+    s.last_set.clear();
+  } else if (reply->status == Reply::Status::out_of_order) {
+    out_of_order_.add();
+    r->resend = true;
+    r->sent = false;
+  } else {
+    s.last_zxid = std::max(s.last_zxid, reply->zxid);
+    r->reply = std::move(*reply);
+  }
+  advance(s);
+  pump();
+}
+
+bool VoleryClient::events_ready(const Session& s, const Reply& reply) const {
+  return std::all_of(reply.marks.begin(), reply.marks.end(), [&](const EventMark& m) {
+    const auto it = s.delivered.find(m.partition);
+    return it != s.delivered.end() && it->second >= m.events;
+  });
+}
+
+// Hands out the session's replies in request order, each after the events it names; sends
+// again the oldest request when it was answered out_of_order (its predecessors have all run).
+void VoleryClient::advance(Session& s) {
+  const SessionId id = s.id;
+  while (!s.flight.empty()) {
+    Request_& front = s.flight.front();
+    if (front.resend) {
+      send(s, front);
+      return;
+    }
+    if (!front.reply || !events_ready(s, *front.reply)) return;
+    Reply reply = std::move(*front.reply);
+    ReplyCallback done = std::move(front.done);
+    const bool closed = front.closes && reply.result.code == Code::ok;
+    s.flight.pop_front();
+    if (closed) s.ended = true;
+    done(reply);
+    // `done` may have submitted more, or dropped the session.
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;
+    if (reply.result.code == Code::session_expired) return expired(id);
+  }
+  if (s.ended) {
+    sessions_.erase(id);
+    return;
+  }
+  pump(s);
+}
+
+void VoleryClient::on_notification(const partition::Emitted& emitted) {
+  std::string error;
+  const std::optional<Notification> n = decode_notification(emitted.body.bytes(), &error);
+  if (!n) {
+    log_.warn("undecodable notification from partition {}: {}", emitted.id.partition.value, error);
+    return;
+  }
+  if (const auto* gone = std::get_if<SessionExpired>(&*n)) {
+    if (sessions_.contains(gone->session)) expired(gone->session);
+    return;
+  }
+  const WatchEvent& event = std::get<WatchEvent>(*n);
+  const auto it = sessions_.find(event.session);
+  if (it == sessions_.end()) return;  // not held here (any more)
+  Session& s = it->second;
+  std::uint64_t& delivered = s.delivered[event.partition];
+  if (event.number <= delivered) return;
+  auto& early = s.early[event.partition];
+  early.emplace(event.number, event);
+  while (!early.empty() && early.begin()->first == delivered + 1) {
+    const WatchEvent next = std::move(early.begin()->second);
+    early.erase(early.begin());
+    ++delivered;
+    s.last_zxid = std::max(s.last_zxid, next.zxid);
+    events_.add();
+    if (on_event_) on_event_(next);
+    if (!sessions_.contains(event.session)) return;  // the callback dropped it
+  }
+  advance(s);
+}
+
+// The session is gone everywhere: requests not yet numbered fail at once; those in flight
+// still get their replies (session_expired, or what they did before the expiry).
+void VoleryClient::expired(SessionId session) {
+  const auto it = sessions_.find(session);
+  if (it == sessions_.end() || it->second.ended) return;
+  expirations_.add();
+  Session& s = it->second;
+  s.ended = true;
+  std::deque<ReplyCallback> waiting;
+  waiting.swap(s.waiting_done);
+  s.waiting_ops.clear();
+  if (s.flight.empty()) sessions_.erase(it);
+  for (ReplyCallback& done : waiting) done(error_reply(Code::session_expired));
+  if (on_expired_) on_expired_(session);
+}
+
+void VoleryClient::tick() {
+  env_.after(options_.tick_interval, [this] { tick(); });
+  if (tick_outstanding_ || !client_.can_submit()) return;
+  Tick t;
+  for (const auto& [id, s] : sessions_) {
+    if (s.renewing && !s.ended) t.renew.push_back(id);
+  }
+  const Request request{.session = 0, .seq = 0, .previous = 0, .gateway = env_.self(), .auth = {}, .op = std::move(t)};
+  tick_outstanding_ = client_.submit(encode(request), oracle_.placement().partitions(),
+                                     [this](const partition::CommandResult& r) {
+                                       tick_outstanding_ = false;
+                                       std::string error;
+                                       std::optional<Reply> reply;
+                                       if (r.status == partition::CommandResult::Status::ok) {
+                                         reply = decode_reply(r.body.bytes(), &error);
+                                       }
+                                       if (!reply) return;
+                                       for (SessionId s : reply->result.expired) expired(s);
+                                       pump();
+                                     })
+                          .has_value();
+}
+
+void VoleryClient::check_invariants() const {
+  client_.check_invariants();
+  for (const auto& [id, s] : sessions_) {
+    for (const Request_& r : s.flight) EYRIE_ASSERT(r.destinations == s.flight.front().destinations || r.reply);
+    EYRIE_ASSERT(s.waiting_ops.size() == s.waiting_done.size());
+  }
+}
+
+}  // namespace eyrie::volery

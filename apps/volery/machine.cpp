@@ -1,0 +1,609 @@
+#include "apps/volery/machine.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "apps/volery/acl.hpp"
+#include "apps/volery/codec.hpp"
+#include "apps/volery/objects.hpp"
+#include "apps/volery/path.hpp"
+
+namespace eyrie::volery {
+
+namespace {
+
+using partition::CommandContext;
+using partition::Task;
+
+Result fail(Code code) {
+  Result r;
+  r.code = code;
+  return r;
+}
+
+std::string to_string(const Payload& p) { return std::string(p.as_string_view()); }
+
+ZNode builtin_node(std::string_view path) {
+  ZNode n;
+  n.acl = open_acl();
+  if (path == "/") {
+    n.children = {"zookeeper"};
+  } else if (path == "/zookeeper") {
+    n.children = {"config", "quota"};
+  } else if (path == "/zookeeper/config") {
+    n.acl = {Acl{perms::read, Id{"world", "anyone"}}};
+    n.stat.aversion = -1;  // as ZooKeeper 3.8 shows it
+  }
+  return n;
+}
+
+}  // namespace
+
+bool is_builtin(std::string_view path) {
+  return path == "/" || path == "/zookeeper" || path == "/zookeeper/config" || path == "/zookeeper/quota";
+}
+
+// One command's run at one replica. Nodes the operation reads are copied into `loaded_`, its
+// changes go to `changed_` (nullopt: deleted), so a failed operation of a multi is undone by
+// forgetting `changed_`; apply() writes the survivors through the context.
+class VoleryMachine::Run {
+ public:
+  Run(const VoleryMachine& machine, CommandContext& ctx, Request request)
+      : m_(machine), ctx_(ctx), req_(std::move(request)), zxid_(to_ns(ctx.timestamp())) {}
+
+  Task<Reply> go();
+
+ private:
+  struct Fired {
+    EventType type;
+    std::string path;
+  };
+  struct EphemeralChange {
+    SessionId session;
+    std::string path;
+    bool add;
+  };
+
+  std::int64_t ms() const { return zxid_ / 1'000'000; }
+  PartitionId owner(std::string_view path) const { return m_.oracle_.placement().owner_of_path(path); }
+  const std::vector<PartitionId>& all_partitions() const { return m_.oracle_.placement().partitions(); }
+
+  // Session checks and the operation, for requests of an attached session.
+  Task<Reply> session_request();
+  Task<Result> run(const Op& op);
+  Task<Result> run_one(const MultiOp& op);
+
+  Task<Result> create(const Create& c);
+  Task<Result> remove(const Delete& d);
+  Task<Result> set_data(const SetData& s);
+  Task<Result> check(const Check& c);
+  Task<Result> get_data(const GetData& g);
+  Task<Result> exists(const Exists& e);
+  Task<Result> get_children(const GetChildren& g);
+  Task<Result> get_acl(const GetAcl& g);
+  Task<Result> set_acl(const SetAcl& s);
+  Task<Result> multi(const Multi& m);
+
+  Task<Reply> create_session(const CreateSession& c);
+  Task<Reply> tick(const Tick& t);
+  Task<Reply> close_session();
+  Task<Reply> reattach(const Reattach& r);
+
+  // The overlay.
+  Task<const ZNode*> node(const std::string& path);
+  ZNode& change(const std::string& path);  // precondition: node(path) is present
+  void put(const std::string& path, ZNode n) { changed_[path] = std::move(n); }
+  void drop(const std::string& path) { changed_[path] = std::nullopt; }
+  void forget_changes() {
+    changed_.clear();
+    fired_.clear();
+    ephemeral_changes_.clear();
+    emptied_containers_.clear();
+  }
+  // Deletes a present node (its parent updated, watches to fire, its owner's index).
+  Task<void> delete_node(const std::string& path);
+  // Deletes every container the command left empty, and parents that become so in turn.
+  Task<void> sweep_containers();
+  Task<void> apply();
+  Task<void> fire(const Fired& f);
+  Task<void> register_watch(const std::string& path, bool child);
+  Task<void> end_session(SessionId session, bool notify_gateway);
+  Task<SessionTable*> own_table();
+  Task<std::vector<EventMark>> marks();
+
+  const VoleryMachine& m_;
+  CommandContext& ctx_;
+  Request req_;
+  Zxid zxid_;
+  std::map<std::string, std::optional<ZNode>> loaded_;
+  std::map<std::string, std::optional<ZNode>> changed_;
+  std::vector<Fired> fired_;
+  std::vector<EphemeralChange> ephemeral_changes_;
+  std::vector<std::string> emptied_containers_;
+  std::set<SessionId> ended_;  // sessions this command ended: their indexes are gone
+};
+
+Task<const ZNode*> VoleryMachine::Run::node(const std::string& path) {
+  if (const auto it = changed_.find(path); it != changed_.end()) co_return it->second ? &*it->second : nullptr;
+  auto it = loaded_.find(path);
+  if (it == loaded_.end()) {
+    const ZNode* committed = co_await ctx_.read<ZNode>(path);
+    std::optional<ZNode> copy;
+    if (committed != nullptr) {
+      copy = *committed;
+    } else if (is_builtin(path)) {
+      copy = builtin_node(path);  // never written yet: its initial value
+    }
+    it = loaded_.emplace(path, std::move(copy)).first;
+  }
+  co_return it->second ? &*it->second : nullptr;
+}
+
+ZNode& VoleryMachine::Run::change(const std::string& path) {
+  auto it = changed_.find(path);
+  if (it == changed_.end()) it = changed_.emplace(path, loaded_.at(path)).first;
+  EYRIE_ASSERT(it->second.has_value(), "change() of an absent node");
+  return *it->second;
+}
+
+Task<Reply> VoleryMachine::Run::go() {
+  if (const auto* c = std::get_if<CreateSession>(&req_.op)) co_return co_await create_session(*c);
+  if (const auto* t = std::get_if<Tick>(&req_.op)) co_return co_await tick(*t);
+  if (const auto* r = std::get_if<Reattach>(&req_.op)) co_return co_await reattach(*r);
+  co_return co_await session_request();
+}
+
+Task<Reply> VoleryMachine::Run::session_request() {
+  Reply reply;
+  reply.zxid = zxid_;
+  // The session must be alive and attached to this gateway at every destination (the records
+  // change only by commands that reach every partition, so they agree).
+  std::map<PartitionId, const SessionRecord*> records;
+  for (PartitionId p : ctx_.destinations()) {
+    const SessionRecord* r = co_await ctx_.read<SessionRecord>(session_record_id(p, req_.session));
+    if (r == nullptr) {
+      reply.result = fail(Code::session_expired);
+      co_return reply;
+    }
+    records[p] = r;
+  }
+  if (records.begin()->second->gateway != req_.gateway) {
+    reply.result = fail(Code::session_moved);
+    co_return reply;
+  }
+  // FIFO: the previous request to the same partitions must have run (docs/volery.md).
+  if (req_.previous != 0) {
+    for (PartitionId p : m_.oracle_.destinations(req_.op)) {
+      const auto it = records.find(p);
+      if (it != records.end() && it->second->last_seq != req_.previous) {
+        reply.status = Reply::Status::out_of_order;
+        co_return reply;
+      }
+    }
+  }
+  for (PartitionId p : ctx_.destinations()) {
+    SessionRecord* r = co_await ctx_.modify<SessionRecord>(session_record_id(p, req_.session));
+    r->last_seq = req_.seq;
+  }
+  if (std::holds_alternative<CloseSession>(req_.op)) co_return co_await close_session();
+  reply.result = co_await run(req_.op);
+  if (!is_read(req_.op) && reply.result.code == Code::ok) co_await apply();
+  reply.marks = co_await marks();
+  co_return reply;
+}
+
+Task<std::vector<EventMark>> VoleryMachine::Run::marks() {
+  std::vector<EventMark> out;
+  for (PartitionId p : ctx_.destinations()) {
+    const SessionRecord* r = co_await ctx_.read<SessionRecord>(session_record_id(p, req_.session));
+    if (r != nullptr && r->events > 0) out.push_back(EventMark{p, r->events});
+  }
+  co_return out;
+}
+
+Task<Result> VoleryMachine::Run::run(const Op& op) {
+  if (const auto* c = std::get_if<Create>(&op)) co_return co_await create(*c);
+  if (const auto* d = std::get_if<Delete>(&op)) co_return co_await remove(*d);
+  if (const auto* s = std::get_if<SetData>(&op)) co_return co_await set_data(*s);
+  if (const auto* c = std::get_if<Check>(&op)) co_return co_await check(*c);
+  if (const auto* g = std::get_if<GetData>(&op)) co_return co_await get_data(*g);
+  if (const auto* e = std::get_if<Exists>(&op)) co_return co_await exists(*e);
+  if (const auto* g = std::get_if<GetChildren>(&op)) co_return co_await get_children(*g);
+  if (const auto* g = std::get_if<GetAcl>(&op)) co_return co_await get_acl(*g);
+  if (const auto* s = std::get_if<SetAcl>(&op)) co_return co_await set_acl(*s);
+  if (const auto* m = std::get_if<Multi>(&op)) co_return co_await multi(*m);
+  if (const auto* s = std::get_if<Sync>(&op)) {
+    if (path_error(s->path, false)) co_return fail(Code::bad_arguments);
+    Result r;
+    r.path = s->path;
+    co_return r;
+  }
+  co_return fail(Code::unimplemented);  // session commands do not come here
+}
+
+Task<Result> VoleryMachine::Run::run_one(const MultiOp& op) {
+  if (const auto* c = std::get_if<Create>(&op)) co_return co_await create(*c);
+  if (const auto* d = std::get_if<Delete>(&op)) co_return co_await remove(*d);
+  if (const auto* s = std::get_if<SetData>(&op)) co_return co_await set_data(*s);
+  co_return co_await check(std::get<Check>(op));
+}
+
+// ---- operations (ZooKeeper's checks in PrepRequestProcessor's order) -----------------------
+
+Task<Result> VoleryMachine::Run::create(const Create& c) {
+  const bool sequential = is_sequential(c.mode);
+  if (path_error(c.path, sequential)) co_return fail(Code::bad_arguments);
+  const std::optional<std::vector<Acl>> acl = fix_acl(c.acl, req_.auth);
+  if (!acl) co_return fail(Code::invalid_acl);
+  const std::string parent_path = parent_of(sequential ? c.path + "0" : c.path);
+  const ZNode* parent = co_await node(parent_path);
+  if (parent == nullptr) co_return fail(Code::no_node);
+  if (!permitted(parent->acl, perms::create, req_.auth)) co_return fail(Code::no_auth);
+  const std::string path = sequential ? sequential_name(c.path, parent->stat.cversion) : c.path;
+  if (path_error(path, false)) co_return fail(Code::bad_arguments);
+  if (co_await node(path) != nullptr) co_return fail(Code::node_exists);
+  if (parent->is_ephemeral()) co_return fail(Code::no_children_for_ephemerals);
+
+  ZNode n;
+  n.data = c.data;
+  n.acl = *acl;
+  n.stat.czxid = n.stat.mzxid = n.stat.pzxid = zxid_;
+  n.stat.ctime = n.stat.mtime = ms();
+  if (is_ephemeral(c.mode)) n.stat.ephemeral_owner = req_.session;
+  if (c.mode == CreateMode::container) n.stat.ephemeral_owner = kContainerOwner;
+  ZNode& p = change(parent_path);
+  p.children.insert(name_of(path));
+  ++p.stat.cversion;
+  p.stat.pzxid = zxid_;
+  Result r;
+  r.path = path;
+  r.stat = n.stat_now();
+  put(path, std::move(n));
+  if (is_ephemeral(c.mode)) ephemeral_changes_.push_back({req_.session, path, true});
+  fired_.push_back({EventType::node_created, path});
+  fired_.push_back({EventType::node_children_changed, parent_path});
+  co_return r;
+}
+
+Task<Result> VoleryMachine::Run::remove(const Delete& d) {
+  if (path_error(d.path, false) || is_builtin(d.path)) co_return fail(Code::bad_arguments);
+  const std::string parent_path = parent_of(d.path);
+  const ZNode* parent = co_await node(parent_path);
+  if (parent == nullptr) co_return fail(Code::no_node);
+  if (!permitted(parent->acl, perms::remove, req_.auth)) co_return fail(Code::no_auth);
+  const ZNode* n = co_await node(d.path);
+  if (n == nullptr) co_return fail(Code::no_node);
+  if (d.version != kAnyVersion && d.version != n->stat.version) co_return fail(Code::bad_version);
+  if (!n->children.empty()) co_return fail(Code::not_empty);
+  co_await delete_node(d.path);
+  co_return Result{};
+}
+
+Task<void> VoleryMachine::Run::delete_node(const std::string& path) {
+  const ZNode* n = co_await node(path);
+  EYRIE_ASSERT(n != nullptr);
+  if (n->is_ephemeral()) ephemeral_changes_.push_back({n->stat.ephemeral_owner, path, false});
+  const std::string parent_path = parent_of(path);
+  (void)co_await node(parent_path);
+  drop(path);
+  ZNode& p = change(parent_path);
+  p.children.erase(name_of(path));
+  p.stat.pzxid = zxid_;  // cversion counts creations only (ZNode::stat)
+  if (p.is_container() && p.children.empty()) emptied_containers_.push_back(parent_path);
+  fired_.push_back({EventType::node_deleted, path});
+  fired_.push_back({EventType::node_children_changed, parent_path});
+}
+
+// ZooKeeper's ContainerManager deletes an emptied container within a minute; Volery does it in
+// the command that empties it, after all of a multi's operations (so a multi may refill it).
+Task<void> VoleryMachine::Run::sweep_containers() {
+  while (!emptied_containers_.empty()) {
+    const std::string path = emptied_containers_.back();
+    emptied_containers_.pop_back();
+    const ZNode* n = co_await node(path);
+    if (n == nullptr || !n->is_container() || !n->children.empty() || is_builtin(path)) continue;
+    co_await delete_node(path);  // may need the grandparent's partition: retry widens the command
+  }
+}
+
+Task<Result> VoleryMachine::Run::set_data(const SetData& s) {
+  if (path_error(s.path, false)) co_return fail(Code::bad_arguments);
+  const ZNode* n = co_await node(s.path);
+  if (n == nullptr) co_return fail(Code::no_node);
+  if (!permitted(n->acl, perms::write, req_.auth)) co_return fail(Code::no_auth);
+  if (s.version != kAnyVersion && s.version != n->stat.version) co_return fail(Code::bad_version);
+  ZNode& m = change(s.path);
+  m.data = s.data;
+  ++m.stat.version;
+  m.stat.mzxid = zxid_;
+  m.stat.mtime = ms();
+  fired_.push_back({EventType::node_data_changed, s.path});
+  Result r;
+  r.stat = m.stat_now();
+  co_return r;
+}
+
+Task<Result> VoleryMachine::Run::check(const Check& c) {
+  if (path_error(c.path, false)) co_return fail(Code::bad_arguments);
+  const ZNode* n = co_await node(c.path);
+  if (n == nullptr) co_return fail(Code::no_node);
+  if (!permitted(n->acl, perms::read, req_.auth)) co_return fail(Code::no_auth);
+  if (c.version != kAnyVersion && c.version != n->stat.version) co_return fail(Code::bad_version);
+  co_return Result{};
+}
+
+Task<Result> VoleryMachine::Run::get_data(const GetData& g) {
+  if (path_error(g.path, false)) co_return fail(Code::bad_arguments);
+  const ZNode* n = co_await node(g.path);
+  if (n == nullptr) co_return fail(Code::no_node);
+  if (!permitted(n->acl, perms::read, req_.auth)) co_return fail(Code::no_auth);
+  Result r;
+  r.data = n->data;
+  r.stat = n->stat_now();
+  if (g.watch) co_await register_watch(g.path, false);
+  co_return r;
+}
+
+Task<Result> VoleryMachine::Run::exists(const Exists& e) {
+  if (path_error(e.path, false)) co_return fail(Code::bad_arguments);
+  const ZNode* n = co_await node(e.path);
+  Result r;
+  if (n == nullptr) {
+    r.code = Code::no_node;
+  } else {
+    r.stat = n->stat_now();
+  }
+  if (e.watch) co_await register_watch(e.path, false);  // on an absent node too: NodeCreated
+  co_return r;
+}
+
+Task<Result> VoleryMachine::Run::get_children(const GetChildren& g) {
+  if (path_error(g.path, false)) co_return fail(Code::bad_arguments);
+  const ZNode* n = co_await node(g.path);
+  if (n == nullptr) co_return fail(Code::no_node);
+  if (!permitted(n->acl, perms::read, req_.auth)) co_return fail(Code::no_auth);
+  Result r;
+  r.children.assign(n->children.begin(), n->children.end());
+  r.stat = n->stat_now();
+  if (g.watch) co_await register_watch(g.path, true);
+  co_return r;
+}
+
+Task<Result> VoleryMachine::Run::get_acl(const GetAcl& g) {
+  if (path_error(g.path, false)) co_return fail(Code::bad_arguments);
+  const ZNode* n = co_await node(g.path);
+  if (n == nullptr) co_return fail(Code::no_node);
+  if (!permitted(n->acl, perms::read | perms::admin, req_.auth)) co_return fail(Code::no_auth);
+  Result r;
+  // Without ADMIN, digest identities are shown without their hashes (ZooKeeper 3.8).
+  r.acl = permitted(n->acl, perms::admin, req_.auth) ? n->acl : redact_digests(n->acl);
+  r.stat = n->stat_now();
+  co_return r;
+}
+
+Task<Result> VoleryMachine::Run::set_acl(const SetAcl& s) {
+  if (path_error(s.path, false)) co_return fail(Code::bad_arguments);
+  const std::optional<std::vector<Acl>> acl = fix_acl(s.acl, req_.auth);
+  if (!acl) co_return fail(Code::invalid_acl);
+  const ZNode* n = co_await node(s.path);
+  if (n == nullptr) co_return fail(Code::no_node);
+  if (!permitted(n->acl, perms::admin, req_.auth)) co_return fail(Code::no_auth);
+  if (s.version != kAnyVersion && s.version != n->stat.aversion) co_return fail(Code::bad_version);
+  ZNode& m = change(s.path);
+  m.acl = *acl;
+  ++m.stat.aversion;
+  Result r;
+  r.stat = m.stat_now();
+  co_return r;
+}
+
+// All or nothing: the first failing operation undoes the ones before it; the results then say
+// ok for those, the failure's code for it and runtime_inconsistency for the rest (ZooKeeper).
+Task<Result> VoleryMachine::Run::multi(const Multi& m) {
+  Result out;
+  for (std::size_t i = 0; i < m.ops.size(); ++i) {
+    Result r = co_await run_one(m.ops[i]);
+    if (r.code != Code::ok) {
+      forget_changes();
+      out.code = r.code;
+      out.results.assign(m.ops.size(), Result{});
+      out.results[i] = fail(r.code);
+      for (std::size_t j = i + 1; j < m.ops.size(); ++j) out.results[j] = fail(Code::runtime_inconsistency);
+      co_return out;
+    }
+    out.results.push_back(std::move(r));
+  }
+  co_return out;
+}
+
+// ---- effects ------------------------------------------------------------------------------
+
+Task<void> VoleryMachine::Run::apply() {
+  co_await sweep_containers();
+  for (auto& [path, value] : changed_) {
+    if (value) {
+      ctx_.overwrite(path, std::move(*value));
+    } else {
+      ctx_.erase(path);
+    }
+  }
+  changed_.clear();
+  for (const EphemeralChange& e : ephemeral_changes_) {
+    if (ended_.contains(e.session)) continue;
+    const std::string id = ephemerals_id(owner(e.path), e.session);
+    Ephemerals* index = co_await ctx_.modify<Ephemerals>(id);
+    if (index == nullptr) {
+      if (!e.add) continue;
+      index = &ctx_.overwrite(id, Ephemerals{});
+    }
+    if (e.add) {
+      index->paths.insert(e.path);
+    } else {
+      index->paths.erase(e.path);
+      if (index->paths.empty()) ctx_.erase(id);
+    }
+  }
+  ephemeral_changes_.clear();
+  for (const Fired& f : fired_) co_await fire(f);
+  fired_.clear();
+}
+
+// Watches are one-shot: a firing removes the sessions it notifies. The path's partition sends
+// the event (every destination runs this, one partition emits) and counts it in the watcher's
+// record there, which the watcher's later replies carry as their EventMark.
+Task<void> VoleryMachine::Run::fire(const Fired& f) {
+  const std::string id = watch_id(f.path);
+  const Watches* current = co_await ctx_.read<Watches>(id);
+  if (current == nullptr) co_return;
+  std::set<SessionId> notify;
+  const bool data = f.type != EventType::node_children_changed;
+  const bool child = f.type == EventType::node_children_changed || f.type == EventType::node_deleted;
+  if (data) notify.insert(current->data.begin(), current->data.end());
+  if (child) notify.insert(current->child.begin(), current->child.end());
+  if (notify.empty()) co_return;
+  Watches* w = co_await ctx_.modify<Watches>(id);
+  if (data) w->data.clear();
+  if (child) w->child.clear();
+  if (w->empty()) ctx_.erase(id);
+  const PartitionId at = owner(f.path);
+  for (SessionId s : notify) {
+    SessionRecord* r = co_await ctx_.modify<SessionRecord>(session_record_id(at, s));
+    if (r == nullptr) continue;  // the session ended; its watches are stale
+    ++r->events;
+    if (ctx_.partition() != at) continue;
+    WatchEvent event{.session = s, .type = f.type, .path = f.path, .partition = at, .number = r->events, .zxid = zxid_};
+    ctx_.emit(r->gateway, to_string(encode(Notification{event})));
+  }
+}
+
+Task<void> VoleryMachine::Run::register_watch(const std::string& path, bool child) {
+  const std::string id = watch_id(path);
+  Watches* w = co_await ctx_.modify<Watches>(id);
+  if (w == nullptr) w = &ctx_.overwrite(id, Watches{});
+  (child ? w->child : w->data).insert(req_.session);
+}
+
+// ---- sessions -------------------------------------------------------------------------------
+
+// This partition's own session table. Every partition keeps one, changed only by commands
+// that reach every partition, in the same order everywhere, so the tables agree and so do the
+// decisions taken from them (which sessions a Tick expires).
+Task<SessionTable*> VoleryMachine::Run::own_table() {
+  const std::string id = session_table_id(ctx_.partition());
+  SessionTable* t = co_await ctx_.modify<SessionTable>(id);
+  if (t == nullptr) t = &ctx_.overwrite(id, SessionTable{});
+  co_return t;
+}
+
+Task<Reply> VoleryMachine::Run::create_session(const CreateSession& c) {
+  Reply reply;
+  reply.zxid = zxid_;
+  if (c.timeout_ms <= 0) {
+    reply.result = fail(Code::bad_arguments);
+    co_return reply;
+  }
+  const SessionId session = zxid_;  // unique, positive, the same everywhere
+  SessionTable* table = co_await own_table();
+  table->sessions[session] = SessionTable::Entry{c.timeout_ms, zxid_, c.password};
+  for (PartitionId p : ctx_.destinations()) {
+    SessionRecord r;
+    r.last_seq = req_.seq;
+    r.gateway = req_.gateway;
+    ctx_.overwrite(session_record_id(p, session), std::move(r));
+  }
+  reply.result.session = session;
+  reply.result.timeout_ms = c.timeout_ms;
+  co_return reply;
+}
+
+Task<Reply> VoleryMachine::Run::tick(const Tick& t) {
+  Reply reply;
+  reply.zxid = zxid_;
+  SessionTable* table = co_await own_table();
+  for (SessionId s : t.renew) {
+    if (const auto it = table->sessions.find(s); it != table->sessions.end()) it->second.renewed_ns = zxid_;
+  }
+  std::vector<SessionId> expired;
+  for (const auto& [s, e] : table->sessions) {
+    if (e.renewed_ns + std::int64_t{e.timeout_ms} * 1'000'000 < zxid_) expired.push_back(s);
+  }
+  for (SessionId s : expired) table->sessions.erase(s);
+  for (SessionId s : expired) co_await end_session(s, true);
+  co_await apply();
+  reply.result.expired = std::move(expired);
+  co_return reply;
+}
+
+Task<Reply> VoleryMachine::Run::close_session() {
+  Reply reply;
+  reply.zxid = zxid_;
+  SessionTable* table = co_await own_table();
+  table->sessions.erase(req_.session);
+  co_await end_session(req_.session, false);
+  co_await apply();
+  co_return reply;
+}
+
+// Removes the session's ephemerals (firing their watches) and its records everywhere.
+Task<void> VoleryMachine::Run::end_session(SessionId session, bool notify_gateway) {
+  ended_.insert(session);
+  const PartitionId first = all_partitions().front();
+  const SessionRecord* home = co_await ctx_.read<SessionRecord>(session_record_id(first, session));
+  if (notify_gateway && home != nullptr && ctx_.partition() == first) {
+    ctx_.emit(home->gateway, to_string(encode(Notification{SessionExpired{session, zxid_}})));
+  }
+  for (PartitionId p : all_partitions()) {
+    const std::string id = ephemerals_id(p, session);
+    const Ephemerals* index = co_await ctx_.read<Ephemerals>(id);
+    if (index != nullptr) {
+      const std::vector<std::string> paths(index->paths.begin(), index->paths.end());
+      for (const std::string& path : paths) {
+        const ZNode* n = co_await node(path);
+        if (n != nullptr && n->stat.ephemeral_owner == session) co_await delete_node(path);
+      }
+      ctx_.erase(id);
+    }
+    ctx_.erase(session_record_id(p, session));
+  }
+}
+
+Task<Reply> VoleryMachine::Run::reattach(const Reattach& r) {
+  Reply reply;
+  reply.zxid = zxid_;
+  SessionTable* table = co_await own_table();
+  const auto it = table->sessions.find(req_.session);
+  if (it == table->sessions.end() || it->second.password != r.password) {
+    reply.result = fail(Code::session_expired);
+    co_return reply;
+  }
+  it->second.renewed_ns = zxid_;
+  for (PartitionId p : ctx_.destinations()) {
+    SessionRecord* record = co_await ctx_.modify<SessionRecord>(session_record_id(p, req_.session));
+    if (record == nullptr) continue;  // cannot happen while the tables agree
+    record->gateway = req_.gateway;
+    record->events = 0;
+    record->last_seq = req_.seq;
+  }
+  reply.result.session = req_.session;
+  reply.result.timeout_ms = it->second.timeout_ms;
+  co_return reply;
+}
+
+// ---- the machine ----------------------------------------------------------------------------
+
+Task<std::string> VoleryMachine::execute(CommandContext& ctx, std::span<const std::byte> bytes) {
+  std::string error;
+  std::optional<Request> request = decode_request(bytes, &error);
+  if (!request) throw std::invalid_argument("malformed Volery request: " + error);
+  Run run(*this, ctx, std::move(*request));
+  const Reply reply = co_await run.go();
+  co_return to_string(encode(reply));
+}
+
+std::unique_ptr<partition::Object> VoleryMachine::decode_object(const oracle::ObjectId&,
+                                                                std::span<const std::byte> bytes) const {
+  return volery::decode_object(bytes);
+}
+
+}  // namespace eyrie::volery

@@ -1,0 +1,93 @@
+#include "tests/checkers/volery_cluster.hpp"
+
+#include <array>
+
+#include "apps/volery/machine.hpp"
+#include "multicast/message_types.hpp"
+#include "multicast/ridge_node.hpp"
+#include "partition/message_types.hpp"
+#include "partition/replica.hpp"
+
+namespace eyrie::check::volery_sim {
+
+using multicast::EnsembleId;
+using multicast::GroupId;
+
+namespace {
+
+constexpr std::array<MessageTypeRange, 2> kGatewayTypes{
+    partition::kClientTypes, MessageTypeRange{multicast::kProposeAck, multicast::kNotLeader}};
+
+// An acceptor (and coordinator) of the ensembles: a RidgeNode that learns nothing.
+class AcceptorRole final : public Role {
+ public:
+  AcceptorRole(Env& env, const multicast::RidgeConfig& config) : node_(env, config, [](const multicast::Delivery&) {}) {}
+  std::string_view name() const override { return node_.name(); }
+  std::span<const MessageTypeRange> message_types() const override { return node_.message_types(); }
+  void start() override { node_.start(); }
+  void on_message(const Message& message) override { node_.on_message(message); }
+  void check_invariants() const override { node_.check_invariants(); }
+
+ private:
+  multicast::RidgeNode node_;
+};
+
+}  // namespace
+
+std::span<const MessageTypeRange> GatewayRole::message_types() const { return kGatewayTypes; }
+
+std::unique_ptr<Topology> make_topology(const TopologyOptions& o) {
+  auto t = std::make_unique<Topology>();
+  std::uint64_t next_id = 1;
+  const auto take = [&] {
+    t->all.push_back(NodeId{next_id});
+    return NodeId{next_id++};
+  };
+  const auto add_ensemble = [&](EnsembleId id, std::optional<GroupId> group) {
+    multicast::EnsembleConfig e{.id = id, .group = group, .coordinators = {}, .acceptors = {}};
+    for (int i = 0; i < 3; ++i) e.acceptors.push_back(take());
+    e.coordinators = e.acceptors;
+    t->acceptors[id] = e.acceptors;
+    t->ridge.ensembles.push_back(std::move(e));
+  };
+  for (std::size_t p = 1; p <= o.partitions; ++p) {
+    multicast::GroupConfig group{.id = GroupId{static_cast<std::uint32_t>(p)}, .learners = {}};
+    for (std::size_t i = 0; i < o.replicas_per_partition; ++i) group.learners.push_back(take());
+    t->replicas[PartitionId{group.id.value}] = group.learners;
+    t->ridge.groups.push_back(group);
+    add_ensemble(EnsembleId{static_cast<std::uint32_t>(p)}, group.id);
+  }
+  if (o.partitions > 1) add_ensemble(EnsembleId{100}, std::nullopt);
+  for (std::size_t i = 0; i < o.gateways; ++i) t->gateways.push_back(take());
+  t->ridge.null_interval = std::chrono::milliseconds(20);
+  t->ridge.learner_gap_timeout = std::chrono::milliseconds(100);
+  t->ridge.acceptor_storage = multicast::AcceptorStorage::disk;
+  t->ridge.unique_timestamps = true;
+  t->ssmr = partition::SsmrConfig::defaults_for(t->ridge);
+  t->oracle = std::make_unique<volery::VoleryOracle>(t->ssmr.placement);
+  return t;
+}
+
+void add_servers(sim::Simulator& sim, const Topology& t) {
+  for (const auto& [p, nodes] : t.replicas) {
+    for (NodeId id : nodes) {
+      sim.add_node(sim::NodeSpec{.id = id, .make_roles = [&t](Env& env) {
+        std::vector<std::unique_ptr<Role>> roles;
+        roles.push_back(std::make_unique<partition::PartitionReplica>(env, t.ridge, t.ssmr, *t.oracle,
+                                                                      std::make_unique<volery::VoleryMachine>(*t.oracle)));
+        return roles;
+      }});
+    }
+  }
+  for (const auto& [e, nodes] : t.acceptors) {
+    for (NodeId id : nodes) {
+      sim.add_node(sim::NodeSpec{.id = id, .make_roles = [&t](Env& env) {
+        std::vector<std::unique_ptr<Role>> roles;
+        roles.push_back(std::make_unique<AcceptorRole>(env, t.ridge));
+        return roles;
+      }});
+    }
+  }
+}
+
+}  // namespace eyrie::check::volery_sim
