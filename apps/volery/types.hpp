@@ -211,8 +211,10 @@ struct Reattach {
 using Op = std::variant<Create, Delete, SetData, Check, GetData, Exists, GetChildren, GetAcl, SetAcl, Sync, Multi,
                         CreateSession, Tick, CloseSession, Reattach>;
 
-// True for the operations that change no state (reads, and check/sync; a watch a read sets is
-// bookkeeping, not state a reader can observe through replies).
+// True for the operations that change no state (reads, and check/sync, and a multi made only of
+// checks; a watch a read sets is bookkeeping, not state a reader can observe through replies).
+// describe: one line for logs and errors, e.g. "create(/a/b, 3 bytes, ephemeral_sequential)";
+// never shows data or passwords.
 bool is_read(const Op& op);
 std::string describe(const Op& op);
 
