@@ -7,6 +7,7 @@
 // Numeric values are ZooKeeper's (org.apache.zookeeper.KeeperException.Code, CreateMode,
 // ZooDefs.Perms, Watcher.Event.EventType), so the wire gateway passes them through unchanged.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -54,6 +55,24 @@ enum class CreateMode : std::int32_t {
 };
 bool is_ephemeral(CreateMode mode);
 bool is_sequential(CreateMode mode);
+const char* to_string(CreateMode mode);  // "persistent", "ephemeral_sequential", ...
+
+// Bounds on what one request, reply or notification may carry (apps/volery/codec.hpp rejects
+// anything larger). ZooKeeper bounds a whole packet by jute.maxbuffer (1 MiB by default) instead;
+// Volery bounds each field so that every decoded value is safe to hold and to store.
+namespace limits {
+inline constexpr std::size_t path_bytes_max = 4096;       // also enforced by path_error (apps/volery/path.hpp)
+inline constexpr std::size_t data_bytes_max = 1 << 20;    // a znode's data: 1 MiB
+inline constexpr std::size_t multi_ops_max = 1024;
+inline constexpr std::size_t acl_entries_max = 64;         // also enforced by fix_acl, after "auth" expansion
+inline constexpr std::size_t auth_ids_max = 64;            // identities of one session
+inline constexpr std::size_t scheme_bytes_max = 64;        // Id::scheme
+inline constexpr std::size_t id_bytes_max = 1024;          // Id::id
+inline constexpr std::size_t password_bytes_max = 64;      // a session password (Volery's are 16 bytes)
+inline constexpr std::size_t tick_sessions_max = 100'000;  // Tick::renew and Result::expired
+inline constexpr std::size_t children_max = 1 << 20;       // Result::children
+inline constexpr std::size_t marks_max = 1024;             // Reply::marks: one per partition touched
+}  // namespace limits
 
 // ZooDefs.Perms bits.
 namespace perms {
@@ -115,47 +134,58 @@ struct Create {
   std::string data;
   std::vector<Acl> acl;
   CreateMode mode = CreateMode::persistent;
+  friend bool operator==(const Create&, const Create&) = default;
 };
 struct Delete {
   std::string path;
   std::int32_t version = kAnyVersion;
+  friend bool operator==(const Delete&, const Delete&) = default;
 };
 struct SetData {
   std::string path;
   std::string data;
   std::int32_t version = kAnyVersion;
+  friend bool operator==(const SetData&, const SetData&) = default;
 };
 struct Check {
   std::string path;
   std::int32_t version = kAnyVersion;
+  friend bool operator==(const Check&, const Check&) = default;
 };
 struct GetData {
   std::string path;
   bool watch = false;
+  friend bool operator==(const GetData&, const GetData&) = default;
 };
 struct Exists {
   std::string path;
   bool watch = false;
+  friend bool operator==(const Exists&, const Exists&) = default;
 };
 struct GetChildren {
   std::string path;
   bool watch = false;
+  friend bool operator==(const GetChildren&, const GetChildren&) = default;
 };
 struct GetAcl {
   std::string path;
+  friend bool operator==(const GetAcl&, const GetAcl&) = default;
 };
 struct SetAcl {
   std::string path;
   std::vector<Acl> acl;
   std::int32_t version = kAnyVersion;  // the node's aversion
+  friend bool operator==(const SetAcl&, const SetAcl&) = default;
 };
 struct Sync {
   std::string path;
+  friend bool operator==(const Sync&, const Sync&) = default;
 };
 // One operation of a multi (ZooKeeper's multi carries create, delete, setData and check).
 using MultiOp = std::variant<Create, Delete, SetData, Check>;
 struct Multi {
   std::vector<MultiOp> ops;
+  friend bool operator==(const Multi&, const Multi&) = default;
 };
 
 // Session commands, sent by the client library (a gateway) rather than asked for by a user.
@@ -163,23 +193,30 @@ struct Multi {
 struct CreateSession {
   std::int32_t timeout_ms = 0;  // negotiated by the gateway
   std::string password;         // 16 random bytes chosen by the gateway
+  friend bool operator==(const CreateSession&, const CreateSession&) = default;
 };
 // Renews the listed sessions (at this command's timestamp), then expires every session whose
 // last renewal is older than its timeout at this command's timestamp, removing its ephemerals.
 struct Tick {
   std::vector<SessionId> renew;
+  friend bool operator==(const Tick&, const Tick&) = default;
 };
-struct CloseSession {};  // the envelope's session
+struct CloseSession {  // the envelope's session
+  friend bool operator==(const CloseSession&, const CloseSession&) = default;
+};
 // Attaches an existing session to the sending gateway (a client reconnecting elsewhere).
 struct Reattach {
   std::string password;
+  friend bool operator==(const Reattach&, const Reattach&) = default;
 };
 
 using Op = std::variant<Create, Delete, SetData, Check, GetData, Exists, GetChildren, GetAcl, SetAcl, Sync, Multi,
                         CreateSession, Tick, CloseSession, Reattach>;
 
-// True for the operations that change no state (reads, and check/sync; a watch a read sets is
-// bookkeeping, not state a reader can observe through replies).
+// True for the operations that change no state (reads, and check/sync, and a multi made only of
+// checks; a watch a read sets is bookkeeping, not state a reader can observe through replies).
+// describe: one line for logs and errors, e.g. "create(/a/b, 3 bytes, ephemeral_sequential)";
+// never shows data or passwords.
 bool is_read(const Op& op);
 std::string describe(const Op& op);
 
@@ -195,6 +232,7 @@ struct Request {
   NodeId gateway{};       // where watch events for this session go
   std::vector<Id> auth;   // the identities the session added (addauth), checked against ACLs
   Op op;
+  friend bool operator==(const Request&, const Request&) = default;
 };
 
 // ---- results ------------------------------------------------------------------------------
@@ -257,6 +295,7 @@ struct WatchEvent {
 struct SessionExpired {
   SessionId session = 0;
   Zxid zxid = 0;
+  friend bool operator==(const SessionExpired&, const SessionExpired&) = default;
 };
 
 using Notification = std::variant<WatchEvent, SessionExpired>;
