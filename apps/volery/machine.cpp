@@ -8,6 +8,7 @@
 #include "apps/volery/codec.hpp"
 #include "apps/volery/objects.hpp"
 #include "apps/volery/path.hpp"
+#include "runtime/assert.hpp"
 
 namespace eyrie::volery {
 
@@ -242,6 +243,9 @@ Task<Result> VoleryMachine::Run::create(const Create& c) {
   if (!permitted(parent->acl, perms::create, req_.auth)) co_return fail(Code::no_auth);
   const std::string path = sequential ? sequential_name(c.path, parent->stat.cversion) : c.path;
   if (path_error(path, false)) co_return fail(Code::bad_arguments);
+  // Only a counter past -999999999 (after 2^31 creations) could give a name whose placement
+  // differs from its prefix's; refuse it rather than put the node in the wrong partition.
+  if (sequential && placement_key(path) != placement_key(c.path, true)) co_return fail(Code::bad_arguments);
   if (co_await node(path) != nullptr) co_return fail(Code::node_exists);
   if (parent->is_ephemeral()) co_return fail(Code::no_children_for_ephemerals);
 

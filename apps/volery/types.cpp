@@ -70,6 +70,8 @@ const char* to_string(Code code) {
     case Code::session_expired: return "SessionExpired";
     case Code::invalid_acl: return "InvalidACL";
     case Code::auth_failed: return "AuthFailed";
+    case Code::session_moved: return "SessionMoved";
+    case Code::connection_loss: return "ConnectionLoss";
   }
   return "UnknownCode";  // a code carried through from elsewhere (the wire accepts any int32)
 }

@@ -18,6 +18,8 @@
 
 namespace eyrie::check::volery_sim {
 
+using volery::PartitionId;
+
 struct TopologyOptions {
   std::size_t partitions = 2;
   std::size_t replicas_per_partition = 2;

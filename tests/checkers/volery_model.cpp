@@ -51,6 +51,8 @@ class Applier {
 
   Expected run(const zk::Op& op);
   void end_session(zk::SessionId session);
+  // Deletes the containers left empty, once the operation has applied (see the definition).
+  void sweep();
 
   bool zxid_violated = false;
 
@@ -70,7 +72,6 @@ class Applier {
   Node& edit(std::string_view path);
   void insert(Node node);
   void remove_node(const std::string& path);
-  void sweep();
   // Volery runs the operation at the node's partition after every write there: its zxid must
   // be above theirs (equal only where this operation itself wrote, earlier in a multi or a
   // cascade).

@@ -75,6 +75,10 @@ std::string code_name(zk::Code code) {
       return "ok";
     case zk::Code::system_error:
       return "system_error";
+    case zk::Code::connection_loss:
+      return "connection_loss";
+    case zk::Code::session_moved:
+      return "session_moved";
     case zk::Code::runtime_inconsistency:
       return "runtime_inconsistency";
     case zk::Code::marshalling_error:
