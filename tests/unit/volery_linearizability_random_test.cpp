@@ -28,6 +28,19 @@ class ReferenceTree {
   }
 
   zk::Result apply(zk::SessionId session, const zk::Op& op, zk::Zxid zxid) {
+    emptied_.clear();
+    zk::Result r = apply_whole(session, op, zxid);
+    // Containers an operation emptied go once all of it applied (a multi may refill them).
+    if (r.code == zk::Code::ok) {
+      while (!emptied_.empty()) {
+        const std::string path = emptied_.back();
+        emptied_.pop_back();
+        if (nodes_.contains(path) && nodes_.at(path).container && children(path).empty()) erase(path, zxid);
+      }
+    }
+    return r;
+  }
+  zk::Result apply_whole(zk::SessionId session, const zk::Op& op, zk::Zxid zxid) {
     if (const auto* create_session = std::get_if<zk::CreateSession>(&op)) {
       (void)create_session;
       live_.insert(next_session_);
@@ -89,7 +102,7 @@ class ReferenceTree {
     nodes_.erase(path);
     RefNode& p = nodes_.at(parent(path));
     p.pzxid = zxid;
-    if (p.container && children(parent(path)).empty()) erase(parent(path), zxid);
+    if (p.container && children(parent(path)).empty()) emptied_.push_back(parent(path));
   }
   void end(zk::SessionId session, zk::Zxid zxid) {
     live_.erase(session);
@@ -153,6 +166,7 @@ class ReferenceTree {
       zk::Result r = std::visit([&](const auto& o) { return apply_one(session, zk::Op(o), zxid); }, multi.ops[i]);
       if (r.code != zk::Code::ok) {
         nodes_ = before;
+        emptied_.clear();
         std::vector<zk::Result> failed(i, ok());
         failed.push_back(err(r.code));
         while (failed.size() < multi.ops.size()) failed.push_back(err(zk::Code::runtime_inconsistency));
@@ -166,6 +180,7 @@ class ReferenceTree {
   std::map<std::string, RefNode> nodes_;
   std::set<zk::SessionId> live_;
   std::set<zk::SessionId> expiring_;
+  std::vector<std::string> emptied_;
   zk::SessionId next_session_ = kS1;
 };
 

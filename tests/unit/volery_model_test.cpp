@@ -67,7 +67,7 @@ TEST(VoleryModel, init_servesZooKeepersInitialTree) {
                        with_children({"config", "quota"}, stat({.cv = -2, .nc = 2}))));
   EXPECT_TRUE(run.fits(kS1, zk::GetData{"/zookeeper/quota"}, Z(2), with_data("", stat({}))));
   EXPECT_TRUE(run.fits(kS1, zk::GetAcl{"/zookeeper/config"}, Z(2),
-                       with_acl({zk::Acl{.perms = zk::perms::read, .id = {"world", "anyone"}}}, stat({}))));
+                       with_acl({zk::Acl{.perms = zk::perms::read, .id = {"world", "anyone"}}}, stat({.av = -1}))));
   EXPECT_TRUE(run.fits(kS1, zk::Exists{"/nothing"}, Z(2), err(zk::Code::no_node)));
 }
 
