@@ -97,7 +97,8 @@ void Multicaster::reserve_seqs() {
   });
 }
 
-std::optional<MessageId> Multicaster::multicast(std::vector<GroupId> destinations, Payload payload) {
+std::optional<MessageId> Multicaster::multicast(std::vector<GroupId> destinations, Payload payload,
+                                               WallTime not_before) {
   std::sort(destinations.begin(), destinations.end());
   destinations.erase(std::unique(destinations.begin(), destinations.end()), destinations.end());
   const bool known = !destinations.empty() && std::all_of(destinations.begin(), destinations.end(), [&](GroupId g) {
@@ -108,7 +109,7 @@ std::optional<MessageId> Multicaster::multicast(std::vector<GroupId> destination
   Outstanding entry;
   entry.message.id = MessageId{env_.self(), next_seq_++};
   entry.message.destinations = std::move(destinations);
-  entry.message.timestamp = env_.wall_clock();
+  entry.message.timestamp = std::max(env_.wall_clock(), not_before);
   entry.message.payload = std::move(payload);
   // Every seq below this one that is not outstanding has been acknowledged.
   entry.message.sender_acked_below = std::min(acked_below(), entry.message.id.seq);

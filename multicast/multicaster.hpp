@@ -46,7 +46,11 @@ class Multicaster {
   void start();
   // The new message's id, or nullopt when the window is full, the destinations are invalid
   // (empty, unknown group) or the sender is not ready yet. `destinations` need not be sorted.
-  std::optional<MessageId> multicast(std::vector<GroupId> destinations, Payload payload);
+  // The message's timestamp is the wall clock, or `not_before` when that is later: a sender
+  // that has seen a final timestamp can make its next message order after it (Volery keeps a
+  // session's zxids increasing that way).
+  std::optional<MessageId> multicast(std::vector<GroupId> destinations, Payload payload,
+                                     WallTime not_before = WallTime{});
   // Proposes someone else's message to its ensemble, once, as it stands (a learner re-proposing
   // an opt-delivered message whose sender may have crashed). It goes to every coordinator
   // candidate (followers answer NotLeader): this node may know nothing of who leads. Not

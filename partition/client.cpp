@@ -47,7 +47,8 @@ std::optional<std::uint64_t> Client::submit(Payload request, Callback done) {
   return submit(std::move(request), std::move(destinations), std::move(done));
 }
 
-std::optional<std::uint64_t> Client::submit(Payload request, std::vector<PartitionId> destinations, Callback done) {
+std::optional<std::uint64_t> Client::submit(Payload request, std::vector<PartitionId> destinations, Callback done,
+                                            WallTime not_before) {
   std::sort(destinations.begin(), destinations.end());
   destinations.erase(std::unique(destinations.begin(), destinations.end()), destinations.end());
   if (!can_submit() || destinations.empty()) return std::nullopt;
@@ -57,6 +58,7 @@ std::optional<std::uint64_t> Client::submit(Payload request, std::vector<Partiti
   o.destinations = std::move(destinations);
   o.done = std::move(done);
   o.submitted = env_.now();
+  o.not_before = not_before;
   send(seq, o);
   return seq;
 }
@@ -68,7 +70,7 @@ void Client::send(std::uint64_t seq, Outstanding& o) {
                         .reply_to = env_.self(), .request = o.request};
   o.last_sent = env_.now();
   // Refused (the sender's window is full, or its seqs are not durable yet): tick() tries again.
-  o.sent = sender_.multicast(groups_of(o.destinations), encode(command)).has_value();
+  o.sent = sender_.multicast(groups_of(o.destinations), encode(command), o.not_before).has_value();
 }
 
 void Client::on_message(const Message& message) {

@@ -53,7 +53,10 @@ class Client {
   bool can_submit() const { return outstanding_.size() < options_.window_max; }
   // The command's seq, or nullopt when the window is full. `done` runs exactly once.
   std::optional<std::uint64_t> submit(Payload request, Callback done);
-  std::optional<std::uint64_t> submit(Payload request, std::vector<PartitionId> destinations, Callback done);
+  // `not_before`: every multicast of the command is timestamped at least this (see
+  // Multicaster::multicast), so it is delivered after anything the caller saw ordered before.
+  std::optional<std::uint64_t> submit(Payload request, std::vector<PartitionId> destinations, Callback done,
+                                      WallTime not_before = WallTime{});
   // Replies and Ridge's sender messages; anything else is counted and dropped.
   void on_message(const Message& message);
   static bool handles(MessageType type);
@@ -72,6 +75,7 @@ class Client {
     Callback done;
     Time submitted{};
     Time last_sent{};
+    WallTime not_before{};
     bool sent = false;  // the multicaster took the latest attempt
   };
   void send(std::uint64_t seq, Outstanding& o);

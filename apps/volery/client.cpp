@@ -75,7 +75,11 @@ void VoleryClient::reattach(SessionId session, std::string password, ReplyCallba
 
 void VoleryClient::submit(SessionId session, Op op, ReplyCallback done) {
   const auto it = sessions_.find(session);
-  if (it == sessions_.end() || it->second.ended) return done(error_reply(Code::session_expired));
+  if (it == sessions_.end()) return done(error_reply(Code::session_expired));
+  if (it->second.ended) {
+    answer_locally(it->second, std::move(done));
+    return advance(it->second);
+  }
   it->second.waiting_ops.push_back(std::move(op));
   it->second.waiting_done.push_back(std::move(done));
   pump(it->second);
@@ -139,9 +143,12 @@ void VoleryClient::pump() {
 bool VoleryClient::send(Session& s, Request_& r) {
   const SessionId id = s.id;
   const std::uint64_t seq = r.seq;
-  const auto submitted = client_.submit(r.bytes, r.destinations, [this, id, seq](const partition::CommandResult& result) {
-    on_result(id, seq, result);
-  });
+  // Timestamped after the last zxid the session saw, so that its zxids increase along its
+  // requests even when they go to ensembles whose final timestamps differ (docs/volery.md).
+  const WallTime not_before{std::chrono::nanoseconds(s.last_zxid + 1)};
+  const auto submitted = client_.submit(
+      r.bytes, r.destinations, [this, id, seq](const partition::CommandResult& result) { on_result(id, seq, result); },
+      not_before);
   r.sent = submitted.has_value();
   r.resend = false;
   if (!r.sent && std::find(blocked_.begin(), blocked_.end(), id) == blocked_.end()) blocked_.push_back(id);
@@ -198,18 +205,56 @@ void VoleryClient::advance(Session& s) {
     ReplyCallback done = std::move(front.done);
     const bool closed = front.closes && reply.result.code == Code::ok;
     s.flight.pop_front();
-    if (closed) s.ended = true;
+    if (closed) s.finished = true;
+    // An expired session refuses what waits; it ends once the expiry notice's events are out.
+    if (closed || reply.result.code == Code::session_expired) stop(s);
     done(reply);
     // `done` may have submitted more, or dropped the session.
-    const auto it = sessions_.find(id);
-    if (it == sessions_.end()) return;
-    if (reply.result.code == Code::session_expired) return expired(id);
+    if (!sessions_.contains(id)) return;
   }
-  if (s.ended) {
+  if (s.finished) {
     sessions_.erase(id);
     return;
   }
   pump(s);
+}
+
+// No new requests: those not yet numbered fail at once; those in flight still get replies.
+void VoleryClient::stop(Session& s) {
+  if (s.ended) return;
+  s.ended = true;
+  std::deque<ReplyCallback> waiting;
+  waiting.swap(s.waiting_done);
+  s.waiting_ops.clear();
+  for (ReplyCallback& done : waiting) answer_locally(s, std::move(done));
+}
+
+// session_expired without asking the service (zxid 0), in its turn among the session's replies.
+void VoleryClient::answer_locally(Session& s, ReplyCallback done) {
+  Request_ r;
+  r.reply = error_reply(Code::session_expired);
+  r.done = std::move(done);
+  r.destinations = s.flight.empty() ? std::vector<PartitionId>{} : s.flight.back().destinations;
+  s.flight.push_back(std::move(r));
+}
+
+// The expiry notice's events are out: the session ends here (once nothing is in flight).
+void VoleryClient::finish_expiry(SessionId session) {
+  const auto it = sessions_.find(session);
+  if (it == sessions_.end() || it->second.finished) return;
+  expirations_.add();
+  it->second.finished = true;
+  stop(it->second);
+  if (on_expired_) on_expired_(session);
+  const auto again = sessions_.find(session);
+  if (again != sessions_.end()) advance(again->second);  // hands out what is ready, then drops it
+}
+
+bool VoleryClient::expiry_ready(const Session& s) const {
+  if (!s.expiring) return false;
+  Reply marks;
+  marks.marks = s.expiring->marks;
+  return events_ready(s, marks);
 }
 
 void VoleryClient::on_notification(const partition::Emitted& emitted) {
@@ -220,7 +265,11 @@ void VoleryClient::on_notification(const partition::Emitted& emitted) {
     return;
   }
   if (const auto* gone = std::get_if<SessionExpired>(&*n)) {
-    if (sessions_.contains(gone->session)) expired(gone->session);
+    const auto it = sessions_.find(gone->session);
+    if (it == sessions_.end() || it->second.finished) return;
+    // Events the partitions sent before the expiry go out first, as ZooKeeper's would.
+    it->second.expiring = *gone;
+    if (expiry_ready(it->second)) finish_expiry(gone->session);
     return;
   }
   const WatchEvent& event = std::get<WatchEvent>(*n);
@@ -240,23 +289,8 @@ void VoleryClient::on_notification(const partition::Emitted& emitted) {
     if (on_event_) on_event_(next);
     if (!sessions_.contains(event.session)) return;  // the callback dropped it
   }
+  if (expiry_ready(s)) return finish_expiry(event.session);
   advance(s);
-}
-
-// The session is gone everywhere: requests not yet numbered fail at once; those in flight
-// still get their replies (session_expired, or what they did before the expiry).
-void VoleryClient::expired(SessionId session) {
-  const auto it = sessions_.find(session);
-  if (it == sessions_.end() || it->second.ended) return;
-  expirations_.add();
-  Session& s = it->second;
-  s.ended = true;
-  std::deque<ReplyCallback> waiting;
-  waiting.swap(s.waiting_done);
-  s.waiting_ops.clear();
-  if (s.flight.empty()) sessions_.erase(it);
-  for (ReplyCallback& done : waiting) done(error_reply(Code::session_expired));
-  if (on_expired_) on_expired_(session);
 }
 
 void VoleryClient::tick() {
@@ -266,20 +300,20 @@ void VoleryClient::tick() {
   for (const auto& [id, s] : sessions_) {
     if (s.renewing && !s.ended) t.renew.push_back(id);
   }
+  ReplyCallback observed = tick_observer_ ? tick_observer_(t) : ReplyCallback{};
   const Request request{.session = 0, .seq = 0, .previous = 0, .gateway = env_.self(), .auth = {}, .op = std::move(t)};
-  tick_outstanding_ = client_.submit(encode(request), oracle_.placement().partitions(),
-                                     [this](const partition::CommandResult& r) {
-                                       tick_outstanding_ = false;
-                                       std::string error;
-                                       std::optional<Reply> reply;
-                                       if (r.status == partition::CommandResult::Status::ok) {
-                                         reply = decode_reply(r.body.bytes(), &error);
-                                       }
-                                       if (!reply) return;
-                                       for (SessionId s : reply->result.expired) expired(s);
-                                       pump();
-                                     })
-                          .has_value();
+  const auto on_reply = [this, observed = std::move(observed)](const partition::CommandResult& r) {
+    tick_outstanding_ = false;
+    std::string error;
+    std::optional<Reply> reply;
+    if (r.status == partition::CommandResult::Status::ok) reply = decode_reply(r.body.bytes(), &error);
+    if (!reply) return;
+    if (observed) observed(*reply);
+    // Sessions held here that this tick expired learn it from the SessionExpired notice, which
+    // says which events to hand out first.
+    pump();
+  };
+  tick_outstanding_ = client_.submit(encode(request), oracle_.placement().partitions(), on_reply).has_value();
 }
 
 void VoleryClient::check_invariants() const {

@@ -68,6 +68,10 @@ class VoleryClient {
   void set_renewing(SessionId session, bool renewing);
 
   void set_on_event(EventCallback fn) { on_event_ = std::move(fn); }
+  // Observes this gateway's Tick commands (histories for checkers): called as one is sent, it
+  // returns what to call with its reply (if it ever comes).
+  using TickObserver = std::function<ReplyCallback(const Tick&)>;
+  void set_tick_observer(TickObserver fn) { tick_observer_ = std::move(fn); }
   void set_on_expired(ExpiredCallback fn) { on_expired_ = std::move(fn); }
 
   bool holds(SessionId session) const { return sessions_.contains(session); }
@@ -92,7 +96,8 @@ class VoleryClient {
     SessionId id = 0;
     std::vector<Id> auth;
     bool renewing = true;
-    bool ended = false;  // expired or closed: no new requests; dropped once nothing is in flight
+    bool ended = false;     // closed or expired: no new requests
+    bool finished = false;  // closed, or its expiry handed out: dropped once nothing is in flight
     std::uint64_t next_seq = 1;
     std::uint64_t last_seq = 0;  // the last request sent, and where it went
     std::vector<PartitionId> last_set;
@@ -102,6 +107,7 @@ class VoleryClient {
     std::map<PartitionId, std::uint64_t> delivered;
     std::map<PartitionId, std::map<std::uint64_t, WatchEvent>> early;
     Zxid last_zxid = 0;
+    std::optional<SessionExpired> expiring;  // notified: ends once the events it names are out
   };
 
   void pump();
@@ -111,7 +117,10 @@ class VoleryClient {
   void advance(Session& s);
   bool events_ready(const Session& s, const Reply& reply) const;
   void on_notification(const partition::Emitted& emitted);
-  void expired(SessionId session);
+  void stop(Session& s);
+  void answer_locally(Session& s, ReplyCallback done);
+  void finish_expiry(SessionId session);
+  bool expiry_ready(const Session& s) const;
   void tick();
   Payload encode_request(const Session& s, std::uint64_t seq, std::uint64_t previous, const Op& op) const;
 
@@ -125,6 +134,7 @@ class VoleryClient {
   std::vector<SessionId> blocked_;  // sessions with work that found the window full
   ExpiredCallback on_expired_;
   EventCallback on_event_;
+  TickObserver tick_observer_;
   Counter& out_of_order_;
   Counter& events_;
   Counter& expirations_;

@@ -344,7 +344,10 @@ Notification read(wire::Notification::Reader in) {
     case wire::Notification::WATCH_EVENT: return read(in.getWatchEvent());
     case wire::Notification::SESSION_EXPIRED: {
       const auto e = in.getSessionExpired();
-      return SessionExpired{positive(e.getSession(), "session id"), non_negative(e.getZxid(), "zxid")};
+      SessionExpired out{positive(e.getSession(), "session id"), non_negative(e.getZxid(), "zxid"), {}};
+      check_count(e.getMarks(), limits::marks_max, "event marks");
+      for (auto mark : e.getMarks()) out.marks.push_back(EventMark{PartitionId{mark.getPartition()}, mark.getEvents()});
+      return out;
     }
   }
   throw invalid_argument("unknown notification " + std::to_string(static_cast<unsigned>(in.which())));
@@ -410,6 +413,11 @@ Payload encode(const Notification& notification) {
       auto s = out.initSessionExpired();
       s.setSession(x.session);
       s.setZxid(x.zxid);
+      auto marks = s.initMarks(static_cast<unsigned>(x.marks.size()));
+      for (unsigned i = 0; i < marks.size(); ++i) {
+        marks[i].setPartition(x.marks[i].partition.value);
+        marks[i].setEvents(x.marks[i].events);
+      }
     }
   });
 }

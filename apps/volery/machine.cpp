@@ -109,7 +109,8 @@ class VoleryMachine::Run {
   Task<void> apply();
   Task<void> fire(const Fired& f);
   Task<void> register_watch(const std::string& path, bool child);
-  Task<void> end_session(SessionId session, bool notify_gateway);
+  // Returns the events each partition had sent the session (what its gateway must hand out first).
+  Task<std::vector<EventMark>> end_session(SessionId session, bool notify_gateway);
   Task<SessionTable*> own_table();
   Task<std::vector<EventMark>> marks();
 
@@ -533,7 +534,7 @@ Task<Reply> VoleryMachine::Run::tick(const Tick& t) {
     if (e.renewed_ns + std::int64_t{e.timeout_ms} * 1'000'000 < zxid_) expired.push_back(s);
   }
   for (SessionId s : expired) table->sessions.erase(s);
-  for (SessionId s : expired) co_await end_session(s, true);
+  for (SessionId s : expired) (void)co_await end_session(s, true);
   co_await apply();
   reply.result.expired = std::move(expired);
   co_return reply;
@@ -544,18 +545,25 @@ Task<Reply> VoleryMachine::Run::close_session() {
   reply.zxid = zxid_;
   SessionTable* table = co_await own_table();
   table->sessions.erase(req_.session);
-  co_await end_session(req_.session, false);
+  reply.marks = co_await end_session(req_.session, false);
   co_await apply();
   co_return reply;
 }
 
 // Removes the session's ephemerals (firing their watches) and its records everywhere.
-Task<void> VoleryMachine::Run::end_session(SessionId session, bool notify_gateway) {
+Task<std::vector<EventMark>> VoleryMachine::Run::end_session(SessionId session, bool notify_gateway) {
   ended_.insert(session);
-  const PartitionId first = all_partitions().front();
-  const SessionRecord* home = co_await ctx_.read<SessionRecord>(session_record_id(first, session));
-  if (notify_gateway && home != nullptr && ctx_.partition() == first) {
-    ctx_.emit(home->gateway, to_string(encode(Notification{SessionExpired{session, zxid_}})));
+  // The events every partition sent the session: its gateway hands them out before the expiry.
+  SessionExpired notice{.session = session, .zxid = zxid_, .marks = {}};
+  NodeId gateway{};
+  for (PartitionId p : all_partitions()) {
+    const SessionRecord* r = co_await ctx_.read<SessionRecord>(session_record_id(p, session));
+    if (r == nullptr) continue;
+    gateway = r->gateway;
+    if (r->events > 0) notice.marks.push_back(EventMark{p, r->events});
+  }
+  if (notify_gateway && gateway.value != 0 && ctx_.partition() == all_partitions().front()) {
+    ctx_.emit(gateway, to_string(encode(Notification{notice})));
   }
   for (PartitionId p : all_partitions()) {
     const std::string id = ephemerals_id(p, session);
@@ -570,6 +578,7 @@ Task<void> VoleryMachine::Run::end_session(SessionId session, bool notify_gatewa
     }
     ctx_.erase(session_record_id(p, session));
   }
+  co_return notice.marks;
 }
 
 Task<Reply> VoleryMachine::Run::reattach(const Reattach& r) {

@@ -291,10 +291,12 @@ struct WatchEvent {
   friend bool operator==(const WatchEvent&, const WatchEvent&) = default;
 };
 
-// A session's expiry, emitted to its gateway by the lowest partition when a tick expires it.
+// A session's expiry, emitted to its gateway by the lowest partition when a tick expires it,
+// with the events each partition had sent it: the gateway hands those out first.
 struct SessionExpired {
   SessionId session = 0;
   Zxid zxid = 0;
+  std::vector<EventMark> marks;
   friend bool operator==(const SessionExpired&, const SessionExpired&) = default;
 };
 

@@ -154,6 +154,7 @@ struct WatchEvent {
 struct SessionExpired {
   session @0 :Int64;
   zxid @1 :Int64;
+  marks @2 :List(EventMark);   # events emitted to the session before its expiry
 }
 
 struct Notification {

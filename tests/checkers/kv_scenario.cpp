@@ -17,6 +17,7 @@
 #include "runtime/sim/simulator.hpp"
 #include "tests/checkers/kv_model.hpp"
 #include "tests/checkers/kv_service.hpp"
+#include "tests/checkers/ssmr_crash_plan.hpp"
 
 namespace eyrie::check {
 
@@ -298,59 +299,6 @@ void slow_down_last_partition(sim::Simulator& sim, const Topology& t) {
   }
 }
 
-// At most one replica per partition crashes, for good (f = 1; recovery needs state transfer);
-// acceptors crash and come back from their disks, one per ensemble at a time.
-class CrashPlan {
- public:
-  CrashPlan(sim::Simulator& sim, Rng& rng, const Topology& t, Duration safety) : sim_(sim), rng_(rng), t_(t), safety_(safety) {}
-
-  void schedule() {
-    for (Time at = Time{rng_.range(Duration(std::chrono::milliseconds(300)), Duration(std::chrono::seconds(3)))};
-         at < Time{safety_}; at += rng_.range(Duration(std::chrono::milliseconds(300)), Duration(std::chrono::seconds(3)))) {
-      if (rng_.chance(1, 3)) {
-        const auto& [p, nodes] = *std::next(t_.replicas.begin(), static_cast<long>(rng_.uniform(t_.replicas.size())));
-        if (crashed_partitions_.insert(p).second) {
-          const NodeId victim = nodes[rng_.uniform(nodes.size())];
-          stays_down_.insert(victim);
-          ++crashes_;
-          sim_.at(at, fmt::format("crash replica {}", eyrie::to_string(victim)), [this, victim] {
-            if (sim_.is_up(victim)) sim_.crash(victim);
-          });
-        }
-        continue;
-      }
-      const auto& [e, nodes] = *std::next(t_.acceptors.begin(), static_cast<long>(rng_.uniform(t_.acceptors.size())));
-      if (busy_until_[e] > at) continue;
-      const NodeId victim = nodes[rng_.uniform(nodes.size())];
-      const Time back = at + rng_.range(Duration(std::chrono::milliseconds(100)), Duration(std::chrono::seconds(3)));
-      busy_until_[e] = back;
-      ++crashes_;
-      sim_.at(at, fmt::format("crash acceptor {}", eyrie::to_string(victim)), [this, victim] {
-        if (sim_.is_up(victim)) sim_.crash(victim);
-      });
-      sim_.at(back, fmt::format("restart acceptor {}", eyrie::to_string(victim)), [this, victim] {
-        if (!sim_.is_up(victim)) sim_.boot(victim);
-      });
-    }
-  }
-  void restart_all_allowed() {
-    for (NodeId id : sim_.nodes()) {
-      if (!sim_.is_up(id) && !stays_down_.contains(id)) sim_.boot(id);
-    }
-  }
-  std::size_t crashes() const { return crashes_; }
-
- private:
-  sim::Simulator& sim_;
-  Rng& rng_;
-  const Topology& t_;
-  Duration safety_;
-  std::set<PartitionId> crashed_partitions_;
-  std::set<NodeId> stays_down_;
-  std::map<EnsembleId, Time> busy_until_;
-  std::size_t crashes_ = 0;
-};
-
 }  // namespace
 
 std::span<const sim::ScenarioFlag> KvScenario::flags() const { return kFlags; }
@@ -392,7 +340,7 @@ sim::ScenarioResult KvScenario::run(const sim::ScenarioRun& run) const {
   if (atomicity) slow_down_last_partition(sim, *topology);
   for (NodeId id : topology->all) sim.boot(id);
 
-  CrashPlan crashes(sim, rng, *topology, o.phases.safety);
+  SsmrCrashPlan crashes(sim, rng, topology->replicas, topology->acceptors, o.phases.safety);
   if (!atomicity) {
     sim::schedule_faults(sim, sim::plan_faults(rng, topology->all, sim::network_faults_only(o.phases.safety)));
     crashes.schedule();

@@ -3,6 +3,7 @@
 #include "tests/checkers/echo_scenario.hpp"
 #include "tests/checkers/kv_scenario.hpp"
 #include "tests/checkers/multicast_scenario.hpp"
+#include "tests/checkers/volery_scenario.hpp"
 
 namespace eyrie::check {
 
@@ -11,6 +12,7 @@ sim::ScenarioRegistry builtin_scenarios() {
   add_echo_scenarios(registry);
   add_multicast_scenarios(registry);
   add_kv_scenarios(registry);
+  add_volery_scenarios(registry);
   return registry;
 }
 

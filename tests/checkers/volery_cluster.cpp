@@ -34,6 +34,7 @@ class AcceptorRole final : public Role {
 
 }  // namespace
 
+std::span<const MessageTypeRange> gateway_message_types() { return kGatewayTypes; }
 std::span<const MessageTypeRange> GatewayRole::message_types() const { return kGatewayTypes; }
 
 std::unique_ptr<Topology> make_topology(const TopologyOptions& o) {
@@ -68,7 +69,8 @@ std::unique_ptr<Topology> make_topology(const TopologyOptions& o) {
   return t;
 }
 
-void add_servers(sim::Simulator& sim, const Topology& t) {
+void add_servers(sim::Simulator& sim, const Topology& t, const std::function<sim::ClockModel()>& clock) {
+  const auto clock_of = [&] { return clock ? clock() : sim::ClockModel{}; };
   for (const auto& [p, nodes] : t.replicas) {
     for (NodeId id : nodes) {
       sim.add_node(sim::NodeSpec{.id = id, .make_roles = [&t](Env& env) {
@@ -76,7 +78,7 @@ void add_servers(sim::Simulator& sim, const Topology& t) {
         roles.push_back(std::make_unique<partition::PartitionReplica>(env, t.ridge, t.ssmr, *t.oracle,
                                                                       std::make_unique<volery::VoleryMachine>(*t.oracle)));
         return roles;
-      }});
+      }, .clock = clock_of()});
     }
   }
   for (const auto& [e, nodes] : t.acceptors) {
@@ -85,7 +87,7 @@ void add_servers(sim::Simulator& sim, const Topology& t) {
         std::vector<std::unique_ptr<Role>> roles;
         roles.push_back(std::make_unique<AcceptorRole>(env, t.ridge));
         return roles;
-      }});
+      }, .clock = clock_of()});
     }
   }
 }

@@ -38,8 +38,12 @@ struct Topology {
 
 std::unique_ptr<Topology> make_topology(const TopologyOptions& options);
 
-// Adds the replicas and acceptors of `t` to `sim` (not booted). Gateways are the caller's.
-void add_servers(sim::Simulator& sim, const Topology& t);
+// Adds the replicas and acceptors of `t` to `sim` (not booted), each with clock() as its wall
+// clock when given. Gateways are the caller's.
+void add_servers(sim::Simulator& sim, const Topology& t, const std::function<sim::ClockModel()>& clock = {});
+
+// The message types a gateway node handles (replies, emitted notifications, Ridge's sender messages).
+std::span<const MessageTypeRange> gateway_message_types();
 
 // A gateway node's role: the client library, reachable from the test through `client`.
 class GatewayRole final : public Role {

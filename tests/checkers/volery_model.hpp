@@ -20,9 +20,10 @@
 //   client is served 2 * count - numChildren (so "/" reads -1 at first, and a delete reads as
 //   one more change). CversionRule::changes is the simpler rule some write down: +1 on create
 //   and on delete, served and used for sequential names as is.
-// - Containers: Volery deletes a container as soon as a delete (or a session's end) removes its
-//   last child, in the same operation, cascading up through containers; within a multi, at
-//   the delete that empties it. A container's stat shows ephemeralOwner 0, as ZooKeeper's does.
+// - Containers: Volery deletes a container that an operation (a multi: all of it, or a
+//   session's end) left without children once the whole operation has applied, cascading up
+//   through containers; ZooKeeper does it later, in the background. A container's stat shows
+//   ephemeralOwner 0, as ZooKeeper's does.
 // - Multi: the operations run in order on a copy, each seeing the ones before it; the first
 //   failure is the multi's code, its results [ok..., code, runtime_inconsistency...] with
 //   nothing applied; a create's result in a multi may leave out its stat.

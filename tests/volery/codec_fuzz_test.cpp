@@ -145,7 +145,12 @@ class Generator {
     return r;
   }
   Notification notification() {
-    if (coin()) return SessionExpired{positive(), non_negative()};
+    if (coin()) {
+      SessionExpired x{positive(), non_negative(), {}};
+      x.marks.resize(below(4));
+      for (EventMark& m : x.marks) m = EventMark{PartitionId{static_cast<std::uint32_t>(rng_.next_u64())}, rng_.next_u64()};
+      return x;
+    }
     return WatchEvent{.session = positive(),
                       .type = static_cast<EventType>(1 + below(4)),
                       .path = path(),

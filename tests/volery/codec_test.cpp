@@ -392,7 +392,7 @@ TEST(VoleryCodec, notification_roundTrip) {
                                               .number = 0xffffffffffffffff,
                                               .zxid = 0}),
             "");
-  EXPECT_EQ(notification_rejection(SessionExpired{.session = 42, .zxid = 1718000000000000123}), "");
+  EXPECT_EQ(notification_rejection(SessionExpired{.session = 42, .zxid = 1718000000000000123, .marks = {EventMark{PartitionId{2}, 7}}}), "");
 }
 
 TEST(VoleryCodec, decodeNotification_refusesWhatCannotBe) {
@@ -419,8 +419,8 @@ TEST(VoleryCodec, decodeNotification_refusesWhatCannotBe) {
   bad = good;
   bad.path = std::string(4097, 'p');
   EXPECT_THAT(notification_rejection(bad), HasSubstr("a path has 4097 bytes"));
-  EXPECT_THAT(notification_rejection(SessionExpired{0, 1}), HasSubstr("session id 0 is not positive"));
-  EXPECT_THAT(notification_rejection(SessionExpired{1, -1}), HasSubstr("zxid -1 is negative"));
+  EXPECT_THAT(notification_rejection(SessionExpired{0, 1, {}}), HasSubstr("session id 0 is not positive"));
+  EXPECT_THAT(notification_rejection(SessionExpired{1, -1, {}}), HasSubstr("zxid -1 is negative"));
 }
 
 // --- bytes that are no message ---
