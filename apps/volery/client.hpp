@@ -37,6 +37,9 @@ struct VoleryClientOptions {
   // system tolerates, so in practice it signals a cluster that lost more than f of something.
   Duration request_timeout = std::chrono::minutes(10);
   multicast::Multicaster::Options sender{};
+  // Fault injection for checker tests only (`eyrie sim volery --unsafe-ignore-marks`): hand
+  // out replies without waiting for the events their marks name.
+  bool unsafe_ignore_marks = false;
 };
 
 class VoleryClient {

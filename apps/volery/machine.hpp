@@ -20,10 +20,16 @@
 
 namespace eyrie::volery {
 
+struct MachineOptions {
+  // Fault injection for checker tests only (`eyrie sim volery --unsafe-skip-fifo-check`): run a
+  // request even when its predecessor has not run yet. Breaks FIFO order per session.
+  bool unsafe_skip_fifo_check = false;
+};
+
 class VoleryMachine final : public partition::StateMachine {
  public:
   // Precondition: `oracle` outlives the machine (the replica's oracle).
-  explicit VoleryMachine(const VoleryOracle& oracle) : oracle_(oracle) {}
+  explicit VoleryMachine(const VoleryOracle& oracle, MachineOptions options = {}) : oracle_(oracle), options_(options) {}
   partition::Task<std::string> execute(partition::CommandContext& ctx, std::span<const std::byte> request) override;
   std::unique_ptr<partition::Object> decode_object(const oracle::ObjectId& id,
                                                    std::span<const std::byte> bytes) const override;
@@ -32,6 +38,7 @@ class VoleryMachine final : public partition::StateMachine {
 
  private:
   const VoleryOracle& oracle_;
+  MachineOptions options_;
 };
 
 // The nodes every Volery starts with, as ZooKeeper shows them: "/" with "zookeeper", which

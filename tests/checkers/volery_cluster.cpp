@@ -66,6 +66,7 @@ std::unique_ptr<Topology> make_topology(const TopologyOptions& o) {
   t->ridge.unique_timestamps = true;
   t->ssmr = partition::SsmrConfig::defaults_for(t->ridge);
   t->oracle = std::make_unique<volery::VoleryOracle>(t->ssmr.placement);
+  t->machine = o.machine;
   return t;
 }
 
@@ -76,7 +77,7 @@ void add_servers(sim::Simulator& sim, const Topology& t, const std::function<sim
       sim.add_node(sim::NodeSpec{.id = id, .make_roles = [&t](Env& env) {
         std::vector<std::unique_ptr<Role>> roles;
         roles.push_back(std::make_unique<partition::PartitionReplica>(env, t.ridge, t.ssmr, *t.oracle,
-                                                                      std::make_unique<volery::VoleryMachine>(*t.oracle)));
+                                                                      std::make_unique<volery::VoleryMachine>(*t.oracle, t.machine)));
         return roles;
       }, .clock = clock_of()});
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "apps/volery/client.hpp"
+#include "apps/volery/machine.hpp"
 #include "apps/volery/placement.hpp"
 #include "multicast/config.hpp"
 #include "partition/config.hpp"
@@ -24,6 +25,7 @@ struct TopologyOptions {
   std::size_t partitions = 2;
   std::size_t replicas_per_partition = 2;
   std::size_t gateways = 1;
+  volery::MachineOptions machine{};
 };
 
 struct Topology {
@@ -34,6 +36,7 @@ struct Topology {
   std::map<PartitionId, std::vector<NodeId>> replicas;
   std::map<multicast::EnsembleId, std::vector<NodeId>> acceptors;
   std::vector<NodeId> gateways;
+  volery::MachineOptions machine{};
 };
 
 std::unique_ptr<Topology> make_topology(const TopologyOptions& options);

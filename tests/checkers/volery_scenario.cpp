@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <map>
 
@@ -20,6 +21,14 @@ namespace zk = ::eyrie::volery;
 using volery::VoleryRecorder;
 
 constexpr std::size_t kWindow = 3;  // requests outstanding per session
+
+constexpr std::string_view kSkipFifoFlag = "unsafe-skip-fifo-check";
+constexpr std::string_view kIgnoreMarksFlag = "unsafe-ignore-marks";
+constexpr std::array<sim::ScenarioFlag, 2> kFlags{
+    sim::ScenarioFlag{kSkipFifoFlag, "replicas run a request even when its predecessor has not run (breaks FIFO)"},
+    sim::ScenarioFlag{kIgnoreMarksFlag,
+                      "gateways hand out replies without waiting for the watch events they name (breaks "
+                      "events-before-replies)"}};
 
 // What the sessions did, for the checkers, and what the run counts.
 struct Shared {
@@ -52,14 +61,16 @@ struct SessionPlan {
 class GatewayDriver final : public Role {
  public:
   GatewayDriver(Env& env, const volery_sim::Topology& t, const VoleryScenarioOptions& o, Shared& shared,
-                std::vector<SessionPlan> plans, Time final_reads)
+                std::vector<SessionPlan> plans, Time final_reads, bool ignore_marks)
       : env_(env),
         o_(o),
         shared_(shared),
         plans_(std::move(plans)),
         final_reads_(final_reads),
         client_(env, t.ridge, t.ssmr, *t.oracle,
-                zk::VoleryClientOptions{.window_max = 64, .tick_interval = std::chrono::seconds(1)}) {
+                zk::VoleryClientOptions{.window_max = 64,
+                                        .tick_interval = std::chrono::seconds(1),
+                                        .unsafe_ignore_marks = ignore_marks}) {
     client_.set_on_event([this](const zk::WatchEvent& e) { shared_.watches.event(e); });
     client_.set_tick_observer([this](const zk::Tick& tick) -> zk::VoleryClient::ReplyCallback {
       const auto handle = shared_.recorder.invoked(env_.self(), shared_.now_ns(), volery::Input{0, {}, zk::Op{tick}});
@@ -273,6 +284,8 @@ Plan plan_sessions(Rng& rng, const volery_sim::Topology& t, const VoleryScenario
 
 }  // namespace
 
+std::span<const sim::ScenarioFlag> VoleryScenario::flags() const { return kFlags; }
+
 std::string VoleryScenario::description() const {
   const auto& o = options_;
   const auto seconds = [](Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); };
@@ -296,10 +309,15 @@ std::string VoleryScenario::description() const {
 
 sim::ScenarioResult VoleryScenario::run(const sim::ScenarioRun& run) const {
   const VoleryScenarioOptions& o = options_;
+  const auto flag = [&](std::string_view f) { return std::find(run.flags.begin(), run.flags.end(), f) != run.flags.end(); };
+  const bool ignore_marks = flag(kIgnoreMarksFlag);
   Rng rng(run.seed);
   const std::size_t partitions = static_cast<std::size_t>(rng.range(2, static_cast<std::int64_t>(o.partitions_max)));
   const std::unique_ptr<volery_sim::Topology> t = volery_sim::make_topology(
-      {.partitions = partitions, .replicas_per_partition = o.replicas_per_partition, .gateways = o.gateways});
+      {.partitions = partitions,
+       .replicas_per_partition = o.replicas_per_partition,
+       .gateways = o.gateways,
+       .machine = {.unsafe_skip_fifo_check = flag(kSkipFifoFlag)}});
   const auto drop_ppm = static_cast<std::uint32_t>(rng.range(0, o.drop_ppm_max));
   const auto duplicate_ppm = static_cast<std::uint32_t>(rng.range(0, o.duplicate_ppm_max));
   sim::Simulator sim(sim::SimOptions{
@@ -317,7 +335,7 @@ sim::ScenarioResult VoleryScenario::run(const sim::ScenarioRun& run) const {
         .id = g,
         .make_roles = [&, g](Env& env) {
           std::vector<std::unique_ptr<Role>> roles;
-          roles.push_back(std::make_unique<GatewayDriver>(env, *t, o, shared, plan.sessions.at(g), final_reads));
+          roles.push_back(std::make_unique<GatewayDriver>(env, *t, o, shared, plan.sessions.at(g), final_reads, ignore_marks));
           return roles;
         },
         .clock = sim::ClockModel::random(rng, o.clock_offset_max, o.clock_drift_ppm_max),

@@ -6,6 +6,10 @@
 // crashes. Each seed's history is judged by the linearizability checker against the znode-tree
 // model (VoleryModel), and by the WatchChecker: FIFO per session, watch events exactly once,
 // before the replies that reflect their change, and never lost.
+//
+// Two flags break Volery on purpose, for the checker's own tests: --unsafe-skip-fifo-check
+// (replicas run a request whose predecessor has not run) and --unsafe-ignore-marks (gateways
+// hand out replies without waiting for the events they name).
 
 #include "runtime/sim/scenario.hpp"
 
@@ -31,6 +35,7 @@ class VoleryScenario final : public sim::Scenario {
   std::string_view name() const override { return "volery"; }
   std::string description() const override;
   sim::ScenarioResult run(const sim::ScenarioRun& run) const override;
+  std::span<const sim::ScenarioFlag> flags() const override;
 
  private:
   VoleryScenarioOptions options_;
