@@ -133,8 +133,9 @@ CheckResult WatchChecker::check() const {
         }
         expected = d.request + 1;
         const zk::Reply& reply = *s.requests[d.request - 1].reply;
-        // zxid 0: answered by the client library itself (a session it knows has ended).
-        if (reply.result.code != zk::Code::connection_loss && reply.zxid != 0) {
+        // Requests that ran, in the order they ran. Not those refused because the session had
+        // ended (they did nothing, whatever their order) nor answered by the library itself.
+        if (ran(reply) && reply.zxid != 0) {
           if (reply.zxid <= last_zxid) {
             fail(fmt::format("session {:x}: request {} ({}) ran at zxid {}, not after its predecessor's {}", id,
                              d.request, zk::describe(s.requests[d.request - 1].op), reply.zxid, last_zxid));
