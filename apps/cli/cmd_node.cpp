@@ -78,7 +78,9 @@ int run_node(const ClusterConfig& config, NodeId id, LogLevel level, const std::
 
 int node_command(std::span<char* const> args) {
   po::options_description options("usage: eyrie node --config FILE --id N [--log-level LEVEL] [--delivery-log FILE]\n\n"
-                                  "Runs one node of a cluster file until SIGINT or SIGTERM.\n\noptions");
+                                  "Runs one node of a cluster file until SIGINT or SIGTERM, with the roles its [[nodes]]\n"
+                                  "entry lists: echo, ridge (a Ridge node alone), kv or volery (a partition replica with\n"
+                                  "its own Ridge node; docs/kv.md, docs/volery.md).\n\noptions");
   options.add_options()
       ("help,h", "print this help")
       ("config,c", po::value<std::string>(), "the cluster file (TOML)")

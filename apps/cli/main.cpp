@@ -21,6 +21,7 @@ commands:
   sim       run a scenario in the deterministic simulator (--seed N, or --seeds A..B)
   multicast load a Ridge cluster from outside, and check the logs of a run (load|check)
   kv        commands of the kv service (get|put|cas|transfer|put-many), its load and checker (load|check)
+  volery    ZooKeeper operations on Volery (create|get|set|delete|ls|stat|getacl), and its load (load)
   bench     benchmarks that print JSON lines (transport, multicast, kv)
   version   print the version
 
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     if (command == "bench") return eyrie::cli::bench_command(rest);
     if (command == "multicast") return eyrie::cli::multicast_command(rest);
     if (command == "kv") return eyrie::cli::kv_command(rest);
+    if (command == "volery") return eyrie::cli::volery_command(rest);
     if (command == "version" || command == "--version") {
       std::printf("eyrie %s\n", eyrie::cli::kVersion);
       return 0;

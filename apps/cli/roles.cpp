@@ -7,6 +7,8 @@
 
 #include "apps/echo/echo_role.hpp"
 #include "apps/kv/kv.hpp"
+#include "apps/volery/machine.hpp"
+#include "apps/volery/placement.hpp"
 #include "multicast/ridge_node.hpp"
 #include "partition/config.hpp"
 #include "partition/replica.hpp"
@@ -14,7 +16,9 @@
 namespace eyrie::cli {
 
 namespace {
-constexpr std::array<std::string_view, 3> kRoleNames{"echo", "ridge", "kv"};
+constexpr std::array<std::string_view, 4> kRoleNames{"echo", "ridge", "kv", "volery"};
+// The roles that are partition replicas (a PartitionReplica running a service's state machine).
+constexpr std::array<std::string_view, 2> kReplicaRoles{"kv", "volery"};
 // Top-level sections owned by modules (the runtime owns cluster, transport and nodes).
 constexpr std::array<std::string_view, 3> kModuleSections{"echo", "ridge", "ssmr"};
 
@@ -30,31 +34,58 @@ std::string node_name(const ClusterConfig& config, NodeId id) {
   return fmt::format("{}: [[nodes]] id {}", config.file, id.value);
 }
 
-// The kv role's placement rules: a kv node is a replica of exactly one partition (a learner of
-// exactly one Ridge group), it contains its own Ridge node (so it cannot run "ridge" too), and
-// every learner of a cluster with kv replicas runs kv, since partition p's replicas are all of
-// group p's learners (replicas send each other signals and values).
-void validate_kv_placement(const ClusterConfig& config, const multicast::RidgeConfig& ridge) {
+// The replica roles' placement rules (kv and volery alike): a replica is a replica of exactly
+// one partition (a learner of exactly one Ridge group), it contains its own Ridge node (so it
+// cannot run "ridge" too), and every learner of a cluster with replicas runs the same replica
+// role, since partition p's replicas are all of group p's learners (replicas send each other
+// signals and values) and the partitions of a cluster make up one service.
+void validate_replica_placement(const ClusterConfig& config, const multicast::RidgeConfig& ridge) {
+  std::string_view service;  // the replica role of the first node that runs one
   for (const NodeConfig& node : config.nodes) {
-    const std::size_t groups = ridge.groups_of(node.id).size();
-    if (has_role(node, "kv")) {
-      if (has_role(node, "ridge")) {
-        throw ConfigError(node_name(config, node.id) + " roles: \"kv\" and \"ridge\" together; a kv replica runs its "
-                          "own Ridge node (learner, and acceptor or coordinator where [[ridge.ensembles]] say so), "
-                          "so list only \"kv\"");
+    for (std::string_view role : kReplicaRoles) {
+      if (!has_role(node, role)) continue;
+      if (!service.empty() && service != role) {
+        throw ConfigError(fmt::format("{} runs \"{}\" but another node runs \"{}\"; the partitions of a cluster make "
+                                      "up one service, so every group learner runs the same one of \"kv\" or "
+                                      "\"volery\"",
+                                      node_name(config, node.id), role, service));
       }
-      if (groups != 1) {
-        throw ConfigError(fmt::format("{} runs \"kv\" but is a learner of {} [[ridge.groups]]; a kv replica belongs "
-                                      "to exactly one partition (partition p is Ridge group p): list it in the "
-                                      "learners of exactly one group",
-                                      node_name(config, node.id), groups));
-      }
-    } else if (groups > 0) {
-      throw ConfigError(node_name(config, node.id) +
-                        " is a learner of a [[ridge.groups]] group but does not run \"kv\"; in a cluster with kv "
-                        "replicas every group learner is a replica of that group's partition, so give it the kv role");
+      service = role;
     }
   }
+  for (const NodeConfig& node : config.nodes) {
+    const std::size_t groups = ridge.groups_of(node.id).size();
+    if (has_role(node, service)) {
+      if (has_role(node, "ridge")) {
+        throw ConfigError(fmt::format("{} roles: \"{}\" and \"ridge\" together; a {} replica runs its own Ridge node "
+                                      "(learner, and acceptor or coordinator where [[ridge.ensembles]] say so), so "
+                                      "list only \"{}\"",
+                                      node_name(config, node.id), service, service, service));
+      }
+      if (groups != 1) {
+        throw ConfigError(fmt::format("{} runs \"{}\" but is a learner of {} [[ridge.groups]]; a {} replica belongs "
+                                      "to exactly one partition (partition p is Ridge group p): list it in the "
+                                      "learners of exactly one group",
+                                      node_name(config, node.id), service, groups, service));
+      }
+    } else if (groups > 0) {
+      throw ConfigError(fmt::format("{} is a learner of a [[ridge.groups]] group but does not run \"{}\"; in a "
+                                    "cluster with {} replicas every group learner is a replica of that group's "
+                                    "partition, so give it the {} role",
+                                    node_name(config, node.id), service, service, service));
+    }
+  }
+}
+
+// Volery's zxids are final multicast timestamps, so they must be unique across ensembles
+// (docs/volery.md, "zxid"): Ridge makes them so only when asked.
+void validate_volery(const ClusterConfig& config, const multicast::RidgeConfig& ridge) {
+  if (ridge.unique_timestamps) return;
+  const auto node = std::find_if(config.nodes.begin(), config.nodes.end(),
+                                 [](const NodeConfig& n) { return has_role(n, "volery"); });
+  throw ConfigError(fmt::format("{}: [ridge] unique_timestamps: volery replicas ([[nodes]] id {}, ...) need unique "
+                                "final timestamps, which are their zxids; set unique_timestamps = true in [ridge]",
+                                config.file, node->id.value));
 }
 
 // A kv replica: a PartitionReplica (with its own RidgeNode) running kv::KvMachine, placed by
@@ -76,6 +107,29 @@ class KvReplica final : public Role {
   multicast::RidgeConfig ridge_;  // the members below refer to these three
   partition::SsmrConfig ssmr_;
   kv::KvOracle oracle_;
+  partition::PartitionReplica replica_;
+};
+
+// A volery replica: a PartitionReplica (with its own RidgeNode) running volery::VoleryMachine,
+// with Volery's oracle over the [ssmr] placement (docs/volery.md). Owns the configurations and
+// the oracle the replica and the machine refer to.
+class VoleryReplica final : public Role {
+ public:
+  VoleryReplica(Env& env, const ClusterConfig& config)
+      : ridge_(multicast::RidgeConfig::from(config)),
+        ssmr_(partition::SsmrConfig::from(config, ridge_)),
+        oracle_(ssmr_.placement),
+        replica_(env, ridge_, ssmr_, oracle_, std::make_unique<volery::VoleryMachine>(oracle_)) {}
+  std::string_view name() const override { return "volery"; }
+  std::span<const MessageTypeRange> message_types() const override { return replica_.message_types(); }
+  void start() override { replica_.start(); }
+  void on_message(const Message& message) override { replica_.on_message(message); }
+  void check_invariants() const override { replica_.check_invariants(); }
+
+ private:
+  multicast::RidgeConfig ridge_;  // the members below refer to these three
+  partition::SsmrConfig ssmr_;
+  volery::VoleryOracle oracle_;
   partition::PartitionReplica replica_;
 };
 
@@ -107,17 +161,20 @@ void validate_modules(const ClusterConfig& config) {
     for (const std::string& role : config.nodes[i].roles) {
       if (std::find(kRoleNames.begin(), kRoleNames.end(), role) == kRoleNames.end()) {
         throw ConfigError(config.file + ": [[nodes]] id " + std::to_string(config.nodes[i].id.value) +
-                          " roles: unknown role \"" + role + "\" (known: echo, ridge, kv)");
+                          " roles: unknown role \"" + role + "\" (known: echo, ridge, kv, volery)");
       }
     }
   }
   // Each module checks its section by building its options once.
   if (!config.nodes.empty()) (void)echo::EchoOptions::from_config(config, config.nodes.front().id);
-  const bool kv = any_node_has(config, "kv");
-  if (kv || any_node_has(config, "ridge") || config.section("ridge").present() || config.section("ssmr").present()) {
+  const bool volery = any_node_has(config, "volery");
+  const bool replicas = any_node_has(config, "kv") || volery;
+  if (replicas || any_node_has(config, "ridge") || config.section("ridge").present() ||
+      config.section("ssmr").present()) {
     const multicast::RidgeConfig ridge = multicast::RidgeConfig::from(config);
-    if (kv || config.section("ssmr").present()) (void)partition::SsmrConfig::from(config, ridge);
-    if (kv) validate_kv_placement(config, ridge);
+    if (replicas || config.section("ssmr").present()) (void)partition::SsmrConfig::from(config, ridge);
+    if (replicas) validate_replica_placement(config, ridge);
+    if (volery) validate_volery(config, ridge);
   }
 }
 
@@ -128,6 +185,7 @@ std::vector<std::unique_ptr<Role>> make_roles(const ClusterConfig& config, const
     if (name == "echo") roles.push_back(std::make_unique<echo::EchoRole>(env, echo::EchoOptions::from_config(config, node.id)));
     if (name == "ridge") roles.push_back(std::make_unique<StandaloneRidge>(env, multicast::RidgeConfig::from(config), observer));
     if (name == "kv") roles.push_back(std::make_unique<KvReplica>(env, config));
+    if (name == "volery") roles.push_back(std::make_unique<VoleryReplica>(env, config));
   }
   return roles;
 }

@@ -4,7 +4,7 @@
 
 namespace eyrie::testing {
 
-std::string two_groups_sections(bool optimistic) {
+std::string two_groups_sections(bool optimistic, bool unique_timestamps) {
   return fmt::format(R"([transport]
 reconnect_interval_ms = 20
 reconnect_interval_max_ms = 200
@@ -12,6 +12,7 @@ reconnect_interval_max_ms = 200
 [ridge]
 acceptor_storage = "disk"
 optimistic = {}
+unique_timestamps = {}
 
 [[ridge.groups]]
 id = 1
@@ -38,7 +39,7 @@ id = 3
 coordinators = [1, 4, 2]
 acceptors = [1, 4, 2]
 )",
-                     optimistic);
+                     optimistic, unique_timestamps);
 }
 
 }  // namespace eyrie::testing
