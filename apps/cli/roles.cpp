@@ -7,6 +7,11 @@
 
 #include "apps/echo/echo_role.hpp"
 #include "apps/kv/kv.hpp"
+#include "apps/volery/gateway/gateway_config.hpp"
+#include "apps/volery/gateway/tcp_server.hpp"
+#include "multicast/message_types.hpp"
+#include "partition/message_types.hpp"
+#include "runtime/net/node_host.hpp"
 #include "apps/volery/machine.hpp"
 #include "apps/volery/placement.hpp"
 #include "multicast/ridge_node.hpp"
@@ -16,11 +21,11 @@
 namespace eyrie::cli {
 
 namespace {
-constexpr std::array<std::string_view, 4> kRoleNames{"echo", "ridge", "kv", "volery"};
+constexpr std::array<std::string_view, 5> kRoleNames{"echo", "ridge", "kv", "volery", "volery-gateway"};
 // The roles that are partition replicas (a PartitionReplica running a service's state machine).
 constexpr std::array<std::string_view, 2> kReplicaRoles{"kv", "volery"};
 // Top-level sections owned by modules (the runtime owns cluster, transport and nodes).
-constexpr std::array<std::string_view, 3> kModuleSections{"echo", "ridge", "ssmr"};
+constexpr std::array<std::string_view, 4> kModuleSections{"echo", "ridge", "ssmr", "volery"};
 
 bool has_role(const NodeConfig& node, std::string_view role) {
   return std::find(node.roles.begin(), node.roles.end(), role) != node.roles.end();
@@ -133,6 +138,50 @@ class VoleryReplica final : public Role {
   partition::PartitionReplica replica_;
 };
 
+// A Volery gateway: the client library (a Ridge sender and S-SMR client of the partitions) with
+// ZooKeeper's client port in front of it ([[volery.gateways]]). The port is bound when the node
+// host attaches the role to its event loop: a port that cannot be bound stops the node.
+class VoleryGateway final : public Role, public net::LoopRole {
+ public:
+  VoleryGateway(Env& env, const ClusterConfig& config, NodeId id)
+      : env_(env),
+        ridge_(multicast::RidgeConfig::from(config)),
+        ssmr_(partition::SsmrConfig::from(config, ridge_)),
+        volery_(volery::VoleryConfig::from(config)),
+        endpoint_(*volery_.gateway(id)),
+        oracle_(ssmr_.placement),
+        client_(env, ridge_, ssmr_, oracle_,
+                volery::VoleryClientOptions{.window_max = 4096,
+                                            .sender = multicast::Multicaster::Options{.durable_seqs = true}}) {}
+  std::string_view name() const override { return "volery-gateway"; }
+  std::span<const MessageTypeRange> message_types() const override { return kGatewayTypes; }
+  void attach(net::EventLoop& loop) override {
+    volery::zk::ZkTcpServerOptions options;
+    options.host = endpoint_.client_host;
+    options.port = endpoint_.client_port;
+    options.connections_max = volery_.client_connections_max;
+    options.connection.max_frame_bytes = volery_.max_frame_bytes;
+    options.connection.tick_time = volery_.tick_time;
+    server_ = std::make_unique<volery::zk::ZkTcpServer>(loop, client_, options, env_.log().child("zk"));
+    env_.log().info("serving ZooKeeper clients on {}:{}", endpoint_.client_host, server_->port());
+  }
+  void start() override { client_.start(); }
+  void on_message(const Message& message) override { client_.on_message(message); }
+  void check_invariants() const override { client_.check_invariants(); }
+
+ private:
+  static constexpr std::array<MessageTypeRange, 2> kGatewayTypes{
+      partition::kClientTypes, MessageTypeRange{multicast::kProposeAck, multicast::kNotLeader}};
+  Env& env_;
+  multicast::RidgeConfig ridge_;  // the members below refer to these
+  partition::SsmrConfig ssmr_;
+  volery::VoleryConfig volery_;
+  volery::GatewayEndpoint endpoint_;
+  volery::VoleryOracle oracle_;
+  volery::VoleryClient client_;
+  std::unique_ptr<volery::zk::ZkTcpServer> server_;  // after client_: it refers to it
+};
+
 // A node's Ridge role with the configuration it refers to. Until an upper layer (the S-SMR
 // runtime) consumes deliveries, a standalone `eyrie node` counts them (RidgeNode's metrics) and
 // hands them to the observer, if any.
@@ -161,7 +210,7 @@ void validate_modules(const ClusterConfig& config) {
     for (const std::string& role : config.nodes[i].roles) {
       if (std::find(kRoleNames.begin(), kRoleNames.end(), role) == kRoleNames.end()) {
         throw ConfigError(config.file + ": [[nodes]] id " + std::to_string(config.nodes[i].id.value) +
-                          " roles: unknown role \"" + role + "\" (known: echo, ridge, kv, volery)");
+                          " roles: unknown role \"" + role + "\" (known: echo, ridge, kv, volery, volery-gateway)");
       }
     }
   }
@@ -176,6 +225,15 @@ void validate_modules(const ClusterConfig& config) {
     if (replicas) validate_replica_placement(config, ridge);
     if (volery) validate_volery(config, ridge);
   }
+  if (any_node_has(config, "volery-gateway") || config.section("volery").present()) {
+    for (const NodeConfig& node : config.nodes) {
+      if (has_role(node, "volery-gateway") && node.roles.size() > 1) {
+        throw ConfigError(node_name(config, node.id) + " roles: \"volery-gateway\" runs alone on its node (it is a "
+                          "Ridge sender and S-SMR client of its own; give the other roles their own nodes)");
+      }
+    }
+    (void)volery::VoleryConfig::from(config);
+  }
 }
 
 std::vector<std::unique_ptr<Role>> make_roles(const ClusterConfig& config, const NodeConfig& node, Env& env,
@@ -186,6 +244,7 @@ std::vector<std::unique_ptr<Role>> make_roles(const ClusterConfig& config, const
     if (name == "ridge") roles.push_back(std::make_unique<StandaloneRidge>(env, multicast::RidgeConfig::from(config), observer));
     if (name == "kv") roles.push_back(std::make_unique<KvReplica>(env, config));
     if (name == "volery") roles.push_back(std::make_unique<VoleryReplica>(env, config));
+    if (name == "volery-gateway") roles.push_back(std::make_unique<VoleryGateway>(env, config, node.id));
   }
   return roles;
 }

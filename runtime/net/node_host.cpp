@@ -74,6 +74,9 @@ std::unique_ptr<Storage> NodeHost::make_storage() {
 void NodeHost::start() {
   transport_.start();
   for (auto& role : roles_) {
+    if (auto* io = dynamic_cast<LoopRole*>(role.get())) io->attach(loop_);
+  }
+  for (auto& role : roles_) {
     try {
       role->start();
     } catch (const std::exception& e) {

@@ -28,6 +28,15 @@
 
 namespace eyrie::net {
 
+// A role that also does I/O of its own on the node's event loop (a TCP port for clients).
+// NodeHost::start() hands it the loop before it starts the roles; what attach() throws (a port
+// that cannot be bound) leaves start(), so the node does not run half set up.
+class LoopRole {
+ public:
+  virtual ~LoopRole() = default;
+  virtual void attach(EventLoop& loop) = 0;
+};
+
 // Creates the roles of one endpoint, bound to its Env (the runtime cannot know the modules:
 // `eyrie node` passes cli::make_roles).
 using RoleFactory = std::function<std::vector<std::unique_ptr<Role>>(Env& env)>;
@@ -56,8 +65,8 @@ class NodeHost {
   NodeHost(const NodeHost&) = delete;
   NodeHost& operator=(const NodeHost&) = delete;
 
-  // Binds and connects (throws zmq::error_t when the endpoint cannot be bound), then starts
-  // every role.
+  // Binds and connects (throws zmq::error_t when the endpoint cannot be bound), attaches the
+  // LoopRoles (which may throw), then starts every role.
   void start();
   // Runs until SIGINT or SIGTERM (or stop()); returns the signal number, or 0.
   int run_until_stop_signal();
