@@ -306,6 +306,45 @@ TEST(ZkRequests, multiRefusesAtTheFirstOperationItCannotRun) {
   EXPECT_EQ(std::get<Refusal>(parsed(open_ended).body).code, Code::marshalling_error);
 }
 
+// Frames as kazoo 2.8's serializers write them (its Connect, Create with null data and a null
+// id, Exists, Transaction, Auth), recorded as hex: what a real client sends parses.
+Bytes hex(std::string_view text) {
+  Bytes out;
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
+    out.push_back(static_cast<std::byte>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+TEST(ZkRequests, kazooFramesParse) {
+  const auto body = [](const Bytes& frame) { return std::span<const std::byte>(frame).subspan(kFrameLengthBytes); };
+  std::string error;
+  const Bytes connect = hex("0000002d00000000000000000000004d000027100000000000000000000000100000000000000000000000000000000000");
+  const auto c = parse_connect_request(body(connect), &error);
+  ASSERT_TRUE(c) << error;
+  EXPECT_EQ(*c, (ConnectRequest{0, 77, 10000, 0, std::string(16, '\0'), false}));
+  const Bytes create = hex("000000330000000100000001000000022f61000000026869000000010000001f00000005776f726c6400000006616e796f6e6500000003");
+  ClientRequest r = parsed(Bytes(body(create).begin(), body(create).end()));
+  EXPECT_EQ(r.header, (RequestHeader{1, 1}));
+  EXPECT_EQ(std::get<Op>(r.body), Op{(Create{"/a", "hi", open_acl(), CreateMode::ephemeral_sequential})});
+  const Bytes null_data = hex("0000002a0000000200000001000000022f62ffffffff000000010000001f0000000461757468ffffffff00000000");
+  r = parsed(Bytes(body(null_data).begin(), body(null_data).end()));
+  EXPECT_EQ(std::get<Op>(r.body), Op{(Create{"/b", "", {Acl{31, Id{"auth", ""}}}, CreateMode::persistent})});
+  const Bytes exists = hex("0000000f0000000300000003000000022f6101");
+  EXPECT_EQ(std::get<Op>(parsed(Bytes(body(exists).begin(), body(exists).end())).body), Op{(Exists{"/a", true})});
+  const Bytes multi = hex(
+      "00000081000000040000000e0000000100ffffffff000000022f6d00000000000000010000001f00000005776f726c6400000006616e796f6e650000"
+      "00000000000200ffffffff000000022f78ffffffff0000000500ffffffff000000022f6d0000000176000000020000000d00ffffffff000000022f6d"
+      "00000001ffffffff01ffffffff");
+  const Multi m = std::get<Multi>(std::get<Op>(parsed(Bytes(body(multi).begin(), body(multi).end())).body));
+  EXPECT_EQ(m.ops, (std::vector<MultiOp>{Create{"/m", "", open_acl(), CreateMode::persistent}, Delete{"/x", -1},
+                                         SetData{"/m", "v", 2}, Check{"/m", 1}}));
+  const Bytes auth = hex("0000001dfffffffc00000064000000000000000664696765737400000003753a70");
+  r = parsed(Bytes(body(auth).begin(), body(auth).end()));
+  EXPECT_EQ(r.header, (RequestHeader{kAuthXid, 100}));
+  EXPECT_EQ(std::get<AuthPacket>(r.body), (AuthPacket{0, "digest", "u:p"}));
+}
+
 // Any bytes: parse_request answers or refuses, never crashes (run under the sanitizers in CI).
 TEST(ZkRequests, randomBytesNeverCrash) {
   Rng rng(11);
