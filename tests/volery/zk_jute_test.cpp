@@ -365,16 +365,21 @@ TEST(ZkRequests, randomBytesNeverCrash) {
 
 // ---- replies ------------------------------------------------------------------------------------
 
+// A reply frame and a reader over its body; the frame's bytes live in it (a moved vector keeps
+// its buffer, so the reader stays valid).
 struct Frame {
+  Bytes bytes;
   ReplyHeader header;
-  JuteReader body;
+  JuteReader body{std::span<const std::byte>{}};
 };
 
-Frame unframe(const Bytes& bytes) {
-  JuteReader r(bytes);
+Frame unframe(Bytes bytes) {
+  Frame f;
+  f.bytes = std::move(bytes);
+  JuteReader r(f.bytes);
   const auto length = r.read_int();
-  EXPECT_EQ(static_cast<std::size_t>(length), bytes.size() - kFrameLengthBytes);
-  Frame f{{}, JuteReader(std::span(bytes).subspan(kFrameLengthBytes))};
+  EXPECT_EQ(static_cast<std::size_t>(length), f.bytes.size() - kFrameLengthBytes);
+  f.body = JuteReader(std::span<const std::byte>(f.bytes).subspan(kFrameLengthBytes));
   read(f.body, f.header);
   return f;
 }
