@@ -1,6 +1,7 @@
 #include "apps/volery/client.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "apps/volery/codec.hpp"
 #include "runtime/assert.hpp"
@@ -47,9 +48,10 @@ Payload VoleryClient::encode_request(const Session& s, std::uint64_t seq, std::u
 
 void VoleryClient::open_session(std::int32_t timeout_ms, std::string password, ReplyCallback done) {
   const Request request{.session = 0, .seq = 1, .previous = 0, .gateway = env_.self(), .auth = {},
-                        .op = CreateSession{.timeout_ms = timeout_ms, .password = std::move(password)}};
+                        .op = CreateSession{.timeout_ms = timeout_ms, .password = password}};
   const auto submitted = client_.submit(
-      encode(request), oracle_.placement().partitions(), [this, done = std::move(done)](const partition::CommandResult& r) {
+      encode(request), oracle_.placement().partitions(),
+      [this, password = std::move(password), done = std::move(done)](const partition::CommandResult& r) {
         std::string error;
         std::optional<Reply> reply;
         if (r.status == partition::CommandResult::Status::ok) reply = decode_reply(r.body.bytes(), &error);
@@ -61,6 +63,7 @@ void VoleryClient::open_session(std::int32_t timeout_ms, std::string password, R
           s.last_seq = 1;
           s.last_set = oracle_.placement().partitions();
           s.last_zxid = reply->zxid;
+          s.password = password;
         }
         done(*reply);
       });
@@ -68,9 +71,36 @@ void VoleryClient::open_session(std::int32_t timeout_ms, std::string password, R
 }
 
 void VoleryClient::reattach(SessionId session, std::string password, ReplyCallback done) {
-  Session& s = sessions_[session];
-  s.id = session;
+  const auto it = sessions_.find(session);
+  if (it == sessions_.end()) {
+    Session& s = sessions_[session];
+    s.id = session;
+    s.password = password;
+    s.adopted = true;
+  } else if (it->second.password != password) {
+    // The replicas would refuse it too; answered here, the session (alive, perhaps with a
+    // client connected) is not stopped as a refused Reattach would stop it.
+    return done(error_reply(Code::session_expired));
+  }
   submit(session, Reattach{std::move(password)}, std::move(done));
+}
+
+std::uint64_t VoleryClient::listen(SessionId session, SessionListener listener) {
+  const std::uint64_t token = next_listener_token_++;
+  std::function<void()> replaced;
+  if (const auto it = listeners_.find(session); it != listeners_.end()) replaced = std::move(it->second.listener.on_replaced);
+  listeners_[session] = Listening{token, std::move(listener)};
+  if (replaced) replaced();
+  return token;
+}
+
+void VoleryClient::unlisten(SessionId session, std::uint64_t token) {
+  if (const auto it = listeners_.find(session); it != listeners_.end() && it->second.token == token) listeners_.erase(it);
+}
+
+bool VoleryClient::listening(SessionId session, std::uint64_t token) const {
+  const auto it = listeners_.find(session);
+  return it != listeners_.end() && it->second.token == token;
 }
 
 void VoleryClient::submit(SessionId session, Op op, ReplyCallback done) {
@@ -85,11 +115,15 @@ void VoleryClient::submit(SessionId session, Op op, ReplyCallback done) {
   pump(it->second);
 }
 
-void VoleryClient::add_auth(SessionId session, Id id) {
+bool VoleryClient::add_auth(SessionId session, Id id) {
   const auto it = sessions_.find(session);
-  if (it == sessions_.end()) return;
+  if (it == sessions_.end()) return false;
+  if (id.scheme.size() > limits::scheme_bytes_max || id.id.size() > limits::id_bytes_max) return false;
   auto& auth = it->second.auth;
-  if (std::find(auth.begin(), auth.end(), id) == auth.end()) auth.push_back(std::move(id));
+  if (std::find(auth.begin(), auth.end(), id) != auth.end()) return true;
+  if (auth.size() >= limits::auth_ids_max) return false;  // the replicas would refuse the requests
+  auth.push_back(std::move(id));
+  return true;
 }
 
 void VoleryClient::set_renewing(SessionId session, bool renewing) {
@@ -114,6 +148,11 @@ void VoleryClient::pump(Session& s) {
       return;
     }
     const Op& op = s.waiting_ops.front();
+    // A Reattach restarts the session's FIFO chain at the replicas (it runs unchecked and
+    // becomes their last request, and it moves the session here): it goes alone, after
+    // everything before it is answered and before anything after it is sent.
+    const bool reattach = std::holds_alternative<Reattach>(op);
+    if (!s.flight.empty() && (reattach || s.flight.back().reattaches)) return;
     std::vector<PartitionId> set = oracle_.destinations(op);
     if (!s.flight.empty() && s.flight.back().destinations != set) return;
     const std::uint64_t previous = set == s.last_set ? s.last_seq : 0;
@@ -122,6 +161,11 @@ void VoleryClient::pump(Session& s) {
     r.destinations = std::move(set);
     r.bytes = encode_request(s, r.seq, previous, op);
     r.closes = std::holds_alternative<CloseSession>(op);
+    r.reattaches = reattach;
+    if (reattach) {
+      s.reattaching = true;
+      s.reattach_zxid.reset();
+    }
     r.done = std::move(s.waiting_done.front());
     s.waiting_ops.pop_front();
     s.waiting_done.pop_front();
@@ -171,6 +215,9 @@ void VoleryClient::on_result(SessionId session, std::uint64_t seq, const partiti
               result.status == partition::CommandResult::Status::timeout ? "timeout" : error);
     r->reply = error_reply(Code::connection_loss);
     s.last_set.clear();
+    // A lost Reattach is taken as not run (the numbering stays): should it have run, events
+    // until the session's next Reattach are lost. It takes the request timeout to get here.
+    if (r->reattaches) s.reattach_zxid = std::numeric_limits<Zxid>::max();
   } else if (reply->status == Reply::Status::out_of_order) {
     out_of_order_.add();
     r->resend = true;
@@ -178,7 +225,12 @@ void VoleryClient::on_result(SessionId session, std::uint64_t seq, const partiti
   } else {
     s.last_zxid = std::max(s.last_zxid, reply->zxid);
     r->reply = std::move(*reply);
+    if (r->reattaches) {
+      // A refused Reattach changed nothing: every parked event is of the current numbering.
+      s.reattach_zxid = r->reply->result.code == Code::ok ? r->reply->zxid : std::numeric_limits<Zxid>::max();
+    }
   }
+  if (s.reattaching && s.reattach_zxid && !unpark(s)) return pump();
   advance(s);
   pump();
 }
@@ -205,16 +257,34 @@ void VoleryClient::advance(Session& s) {
     Reply reply = std::move(*front.reply);
     ReplyCallback done = std::move(front.done);
     const bool closed = front.closes && reply.result.code == Code::ok;
+    const bool reattached = front.reattaches;
     s.flight.pop_front();
     if (closed) s.finished = true;
+    if (reattached) {
+      s.reattaching = false;
+      s.reattach_zxid.reset();
+      if (reply.result.code == Code::ok) {
+        // The partitions count this session's events from 0 again, from the Reattach on.
+        s.delivered.clear();
+        s.early.clear();
+        s.numbering_since = reply.zxid;
+        s.adopted = false;
+      } else if (s.adopted) {
+        s.finished = true;  // never attached here
+      }
+    }
     // An expired session refuses what waits; it ends once the expiry notice's events are out.
-    if (closed || reply.result.code == Code::session_expired) stop(s);
+    if (closed || reply.result.code == Code::session_expired || s.finished) stop(s);
     done(reply);
-    // `done` may have submitted more, or dropped the session.
+    // `done` may have submitted more, or dropped the session; events of the new numbering go
+    // out after the reply (to the listener `done` may have set up).
     if (!sessions_.contains(id)) return;
+    if (reattached && !unpark(s)) return;
   }
+  if (!s.finished && expiry_ready(s)) return finish_expiry(id);
   if (s.finished) {
     sessions_.erase(id);
+    listeners_.erase(id);
     return;
   }
   pump(s);
@@ -247,12 +317,18 @@ void VoleryClient::finish_expiry(SessionId session) {
   it->second.finished = true;
   stop(it->second);
   if (on_expired_) on_expired_(session);
+  if (const auto l = listeners_.find(session); l != listeners_.end()) {
+    const ExpiredCallback fn = std::move(l->second.listener.on_expired);
+    listeners_.erase(l);
+    if (fn) fn(session);
+  }
   const auto again = sessions_.find(session);
   if (again != sessions_.end()) advance(again->second);  // hands out what is ready, then drops it
 }
 
 bool VoleryClient::expiry_ready(const Session& s) const {
-  if (!s.expiring) return false;
+  // During a Reattach the notice's marks may count either numbering: its hand-out decides.
+  if (!s.expiring || s.reattaching) return false;
   Reply marks;
   marks.marks = s.expiring->marks;
   return events_ready(s, marks);
@@ -276,22 +352,50 @@ void VoleryClient::on_notification(const partition::Emitted& emitted) {
   const WatchEvent& event = std::get<WatchEvent>(*n);
   const auto it = sessions_.find(event.session);
   if (it == sessions_.end()) return;  // not held here (any more)
-  Session& s = it->second;
-  std::uint64_t& delivered = s.delivered[event.partition];
-  if (event.number <= delivered) return;
-  auto& early = s.early[event.partition];
-  early.emplace(event.number, event);
-  while (!early.empty() && early.begin()->first == delivered + 1) {
+  if (!deliver(it->second, event)) return;
+  if (expiry_ready(it->second)) return finish_expiry(event.session);
+  advance(it->second);
+}
+
+bool VoleryClient::deliver(Session& s, const WatchEvent& event) {
+  const SessionId id = s.id;
+  if (event.zxid < s.numbering_since) return true;  // numbered before the last Reattach: a late copy
+  if (s.reattaching && (!s.reattach_zxid || event.zxid > *s.reattach_zxid)) {
+    s.parked.push_back(event);
+    return true;
+  }
+  if (event.number <= s.delivered[event.partition]) return true;
+  s.early[event.partition].emplace(event.number, event);
+  // Looked up again each turn: callbacks may submit, and a hand-out may restart the numbering.
+  for (;;) {
+    auto& early = s.early[event.partition];
+    std::uint64_t& delivered = s.delivered[event.partition];
+    if (early.empty() || early.begin()->first != delivered + 1) return true;
     const WatchEvent next = std::move(early.begin()->second);
     early.erase(early.begin());
     ++delivered;
     s.last_zxid = std::max(s.last_zxid, next.zxid);
     events_.add();
     if (on_event_) on_event_(next);
-    if (!sessions_.contains(event.session)) return;  // the callback dropped it
+    if (!sessions_.contains(id)) return false;  // the callback dropped it
+    if (const auto l = listeners_.find(id); l != listeners_.end() && l->second.listener.on_event) {
+      const EventCallback fn = l->second.listener.on_event;  // a copy: the callback may unlisten
+      fn(next);
+      if (!sessions_.contains(id)) return false;
+    }
   }
-  if (expiry_ready(s)) return finish_expiry(event.session);
-  advance(s);
+}
+
+// Hands out again the parked events that the session's numbering now places (deliver parks
+// the others again).
+bool VoleryClient::unpark(Session& s) {
+  std::vector<WatchEvent> parked;
+  parked.swap(s.parked);
+  const SessionId id = s.id;
+  for (const WatchEvent& e : parked) {
+    if (!deliver(s, e)) return false;
+  }
+  return sessions_.contains(id);
 }
 
 void VoleryClient::tick() {
@@ -322,6 +426,10 @@ void VoleryClient::check_invariants() const {
   for (const auto& [id, s] : sessions_) {
     for (const Request_& r : s.flight) EYRIE_ASSERT(r.destinations == s.flight.front().destinations || r.reply);
     EYRIE_ASSERT(s.waiting_ops.size() == s.waiting_done.size());
+    EYRIE_ASSERT(s.reattaching || (s.parked.empty() && !s.reattach_zxid));
+    const auto reattaches = std::count_if(s.flight.begin(), s.flight.end(), [](const Request_& r) { return r.reattaches; });
+    EYRIE_ASSERT(reattaches == (s.reattaching ? 1 : 0));
+    EYRIE_ASSERT(!s.reattaching || s.flight.front().reattaches);  // sent alone, answered first
   }
 }
 

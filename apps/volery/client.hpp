@@ -13,7 +13,11 @@
 //   client sees an event before any reply reflecting its change);
 // - events once each, in order per partition (EmitFilter drops copies; numbers order them);
 // - sessions kept alive: one Tick command every `tick_interval` renews the sessions that
-//   are renewing, and expires, everywhere, sessions nobody renewed within their timeout.
+//   are renewing, and expires, everywhere, sessions nobody renewed within their timeout;
+// - sessions that move: a Reattach restarts the partitions' event numbering for the session
+//   (docs/volery.md, Sessions), so the library restarts its own when the Reattach's reply is
+//   handed out. Events are told apart by zxid: those below the Reattach's belong to the old
+//   numbering; those above it wait until the reply is handed out.
 //
 // Callbacks run from on_message() and timers; they may submit more requests.
 
@@ -59,14 +63,19 @@ class VoleryClient {
   // Creates a session; `done` gets result.session and result.timeout_ms (or an error code).
   void open_session(std::int32_t timeout_ms, std::string password, ReplyCallback done);
   // Attaches an existing session to this gateway (a reconnecting client); session_expired
-  // when it is gone or the password is wrong.
+  // when it is gone or the password is wrong. A session this gateway holds is checked against
+  // its password here first, so that a wrong one leaves it untouched. The Reattach waits until
+  // nothing of the session is in flight (it restarts the session's FIFO chain).
   void reattach(SessionId session, std::string password, ReplyCallback done);
   // Runs `op` in session order; `done` gets the reply (status done) once every earlier request
   // of the session has been answered and the events its marks name have been delivered.
   // A session this gateway does not hold answers session_expired at once.
   void submit(SessionId session, Op op, ReplyCallback done);
   void close_session(SessionId session, ReplyCallback done) { submit(session, CloseSession{}, std::move(done)); }
-  void add_auth(SessionId session, Id id);
+  // Adds an identity to the session's requests from now on (those not yet sent). False, and
+  // nothing added, when the session is not held here or the identity would not fit Volery's
+  // limits (limits::auth_ids_max identities; scheme and id sizes).
+  bool add_auth(SessionId session, Id id);
   // False: the client is gone; stop renewing, so the session expires after its timeout.
   void set_renewing(SessionId session, bool renewing);
 
@@ -77,10 +86,26 @@ class VoleryClient {
   void set_tick_observer(TickObserver fn) { tick_observer_ = std::move(fn); }
   void set_on_expired(ExpiredCallback fn) { on_expired_ = std::move(fn); }
 
+  // What serves one session (a gateway's client connection): its events and its expiry go
+  // there as well as to the callbacks above. A later listen() for the same session replaces it
+  // and calls the replaced listener's on_replaced (a client that reconnected elsewhere).
+  struct SessionListener {
+    EventCallback on_event;
+    ExpiredCallback on_expired;
+    std::function<void()> on_replaced;
+  };
+  // Returns a token for unlisten(), which removes the listener only while it is the current one.
+  std::uint64_t listen(SessionId session, SessionListener listener);
+  void unlisten(SessionId session, std::uint64_t token);
+  bool listening(SessionId session, std::uint64_t token) const;
+  bool has_listener(SessionId session) const { return listeners_.contains(session); }
+
   bool holds(SessionId session) const { return sessions_.contains(session); }
   std::size_t sessions() const { return sessions_.size(); }
   Zxid last_zxid(SessionId session) const;
   NodeId endpoint() const { return env_.self(); }
+  // The gateway's Env: its clock and timers, for the connections it serves.
+  Env& env() const { return env_; }
   std::size_t outstanding() const { return client_.outstanding(); }
   void check_invariants() const;
 
@@ -93,7 +118,8 @@ class VoleryClient {
     std::optional<Reply> reply;  // answered, waiting for earlier replies or events
     bool resend = false;         // answered out_of_order: send again when it is the oldest
     bool sent = false;
-    bool closes = false;  // a CloseSession: the session ends with its ok reply
+    bool closes = false;     // a CloseSession: the session ends with its ok reply
+    bool reattaches = false;  // a Reattach: the event numbering restarts with its ok reply
   };
   struct Session {
     SessionId id = 0;
@@ -111,6 +137,15 @@ class VoleryClient {
     std::map<PartitionId, std::map<std::uint64_t, WatchEvent>> early;
     Zxid last_zxid = 0;
     std::optional<SessionExpired> expiring;  // notified: ends once the events it names are out
+    std::string password;  // to refuse a wrong one at once (reattach)
+    bool adopted = false;  // made by reattach(): dropped if the Reattach fails
+    // The event numbering (class comment): events below `numbering_since` are from an earlier
+    // one; while a Reattach is numbered and not handed out, events that may be from the new
+    // numbering (above its zxid, or all while the zxid is unknown) wait in `parked`.
+    Zxid numbering_since = 0;
+    bool reattaching = false;
+    std::optional<Zxid> reattach_zxid;
+    std::vector<WatchEvent> parked;
   };
 
   void pump();
@@ -120,6 +155,10 @@ class VoleryClient {
   void advance(Session& s);
   bool events_ready(const Session& s, const Reply& reply) const;
   void on_notification(const partition::Emitted& emitted);
+  // Hands out `event` (or keeps it for later, or drops a copy); false when a callback dropped
+  // the session.
+  bool deliver(Session& s, const WatchEvent& event);
+  bool unpark(Session& s);
   void stop(Session& s);
   void answer_locally(Session& s, ReplyCallback done);
   void finish_expiry(SessionId session);
@@ -135,6 +174,12 @@ class VoleryClient {
   std::map<SessionId, Session> sessions_;
   bool tick_outstanding_ = false;
   std::vector<SessionId> blocked_;  // sessions with work that found the window full
+  struct Listening {
+    std::uint64_t token = 0;
+    SessionListener listener;
+  };
+  std::map<SessionId, Listening> listeners_;
+  std::uint64_t next_listener_token_ = 1;
   ExpiredCallback on_expired_;
   EventCallback on_event_;
   TickObserver tick_observer_;

@@ -305,5 +305,92 @@ TEST_F(VolerySim, ReattachMovesASessionToAnotherGateway) {
   EXPECT_EQ(wrong->result.code, Code::session_expired);
 }
 
+// A Reattach restarts the partitions' event numbering; the library restarts its own, whether
+// the session comes back to the gateway that holds it or moves away and back.
+TEST_F(VolerySim, EventsKeepFlowingAfterAReattachToTheSameGateway) {
+  const SessionId a = open();
+  const SessionId b = open();
+  ASSERT_EQ(code(a, Create{"/r", "0", open_acl()}), Code::ok);
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_EQ(code(a, GetData{"/r", true}), Code::ok);
+    ASSERT_EQ(code(b, SetData{"/r", std::to_string(round)}), Code::ok);
+    run_until([&] { return events_.size() == static_cast<std::size_t>(round + 1); });
+    std::optional<Reply> attached;
+    gateway().reattach(a, "0123456789abcdef", [&](const Reply& r) { attached = r; });
+    run_until([&] { return attached.has_value(); });
+    ASSERT_EQ(attached->result.code, Code::ok);
+  }
+  // The numbering restarted three times; a reply's marks still wait for the event.
+  ASSERT_EQ(code(a, GetData{"/r", true}), Code::ok);
+  log_.clear();
+  ASSERT_EQ(code(a, SetData{"/r", "self"}), Code::ok);
+  ASSERT_EQ(log_.size(), 2u);
+  EXPECT_EQ(log_[0], "event g0 NodeDataChanged /r");
+}
+
+TEST_F(VolerySim, AWrongPasswordLeavesAHeldSessionAlone) {
+  const SessionId s = open();
+  std::optional<Reply> wrong;
+  gateway().reattach(s, "not the password", [&](const Reply& r) { wrong = r; });
+  ASSERT_TRUE(wrong.has_value());  // answered at once
+  EXPECT_EQ(wrong->result.code, Code::session_expired);
+  EXPECT_EQ(code(s, Create{"/still", "", open_acl()}), Code::ok);
+  std::optional<Reply> unknown;
+  gateway().reattach(s + 1, "0123456789abcdef", [&](const Reply& r) { unknown = r; });
+  run_until([&] { return unknown.has_value(); });
+  EXPECT_EQ(unknown->result.code, Code::session_expired);
+  EXPECT_FALSE(gateway().holds(s + 1));  // a refused adoption is not kept
+}
+
+TEST_F(VolerySim, ASessionMovesAwayAndBack) {
+  build(2, 2);
+  const SessionId a = open(0);
+  const SessionId b = open(1);
+  ASSERT_EQ(code(a, Create{"/mv", "0", open_acl()}, 0), Code::ok);
+  const auto fire = [&](std::size_t g, std::size_t expected) {
+    ASSERT_EQ(code(a, Exists{"/mv", true}, g), Code::ok);
+    ASSERT_EQ(code(b, SetData{"/mv", std::to_string(expected)}, 1), Code::ok);
+    run_until([&] { return events_.size() == expected; });
+  };
+  fire(0, 1);
+  fire(0, 2);
+  for (std::size_t g : {1u, 0u, 1u, 0u}) {
+    std::optional<Reply> attached;
+    gateway(g).reattach(a, "0123456789abcdef", [&](const Reply& r) { attached = r; });
+    run_until([&] { return attached.has_value(); });
+    ASSERT_EQ(attached->result.code, Code::ok);
+    fire(g, events_.size() + 1);
+    const auto last = std::find_if(log_.rbegin(), log_.rend(), [](const std::string& l) { return l.starts_with("event"); });
+    ASSERT_NE(last, log_.rend());
+    EXPECT_EQ(*last, "event g" + std::to_string(g) + " NodeDataChanged /mv");
+  }
+}
+
+TEST_F(VolerySim, ListenersGetTheirSessionsEventsAndExpiry) {
+  const SessionId a = open(0, 2000);
+  const SessionId b = open();
+  std::vector<std::string> seen;
+  const auto first = gateway().listen(a, {.on_event = [&](const WatchEvent& e) { seen.push_back("1 " + e.path); },
+                                          .on_expired = [&](SessionId) { seen.push_back("1 expired"); },
+                                          .on_replaced = [&] { seen.push_back("1 replaced"); }});
+  ASSERT_EQ(code(a, Exists{"/l1", true}), Code::no_node);
+  ASSERT_EQ(code(b, Create{"/l1", "", open_acl()}), Code::ok);
+  run_until([&] { return seen.size() == 1; });
+  const auto second = gateway().listen(a, {.on_event = [&](const WatchEvent& e) { seen.push_back("2 " + e.path); },
+                                           .on_expired = [&](SessionId) { seen.push_back("2 expired"); },
+                                           .on_replaced = {}});
+  EXPECT_FALSE(gateway().listening(a, first));
+  EXPECT_TRUE(gateway().listening(a, second));
+  gateway().unlisten(a, first);  // not current: no effect
+  EXPECT_TRUE(gateway().listening(a, second));
+  ASSERT_EQ(code(a, Exists{"/l1", true}), Code::ok);
+  ASSERT_EQ(code(b, Delete{"/l1"}), Code::ok);
+  run_until([&] { return seen.size() == 3; });
+  gateway().set_renewing(a, false);
+  run_until([&] { return seen.size() == 4; }, std::chrono::seconds(10));
+  EXPECT_EQ(seen, (std::vector<std::string>{"1 /l1", "1 replaced", "2 /l1", "2 expired"}));
+  EXPECT_FALSE(gateway().listening(a, second));
+}
+
 }  // namespace
 }  // namespace eyrie::volery
