@@ -6,13 +6,12 @@
 
 #include "apps/volery/acl.hpp"
 #include "apps/volery/codec.hpp"
+#include "apps/volery/machine_run.hpp"
 #include "apps/volery/objects.hpp"
 #include "apps/volery/path.hpp"
 #include "runtime/assert.hpp"
 
 namespace eyrie::volery {
-
-namespace {
 
 using partition::CommandContext;
 using partition::Task;
@@ -23,7 +22,7 @@ Result fail(Code code) {
   return r;
 }
 
-std::string to_string(const Payload& p) { return std::string(p.as_string_view()); }
+std::string string_of(const Payload& p) { return std::string(p.as_string_view()); }
 
 ZNode builtin_node(std::string_view path) {
   ZNode n;
@@ -39,8 +38,6 @@ ZNode builtin_node(std::string_view path) {
   return n;
 }
 
-}  // namespace
-
 bool is_builtin(std::string_view path) {
   return path == "/" || path == "/zookeeper" || path == "/zookeeper/config" || path == "/zookeeper/quota";
 }
@@ -48,83 +45,6 @@ bool is_builtin(std::string_view path) {
 // One command's run at one replica. Nodes the operation reads are copied into `loaded_`, its
 // changes go to `changed_` (nullopt: deleted), so a failed operation of a multi is undone by
 // forgetting `changed_`; apply() writes the survivors through the context.
-class VoleryMachine::Run {
- public:
-  Run(const VoleryMachine& machine, CommandContext& ctx, Request request)
-      : m_(machine), ctx_(ctx), req_(std::move(request)), zxid_(to_ns(ctx.timestamp())) {}
-
-  Task<Reply> go();
-
- private:
-  struct Fired {
-    EventType type;
-    std::string path;
-  };
-  struct EphemeralChange {
-    SessionId session;
-    std::string path;
-    bool add;
-  };
-
-  std::int64_t ms() const { return zxid_ / 1'000'000; }
-  PartitionId owner(std::string_view path) const { return m_.oracle_.placement().owner_of_path(path); }
-  const std::vector<PartitionId>& all_partitions() const { return m_.oracle_.placement().partitions(); }
-
-  // Session checks and the operation, for requests of an attached session.
-  Task<Reply> session_request();
-  Task<Result> run(const Op& op);
-  Task<Result> run_one(const MultiOp& op);
-
-  Task<Result> create(const Create& c);
-  Task<Result> remove(const Delete& d);
-  Task<Result> set_data(const SetData& s);
-  Task<Result> check(const Check& c);
-  Task<Result> get_data(const GetData& g);
-  Task<Result> exists(const Exists& e);
-  Task<Result> get_children(const GetChildren& g);
-  Task<Result> get_acl(const GetAcl& g);
-  Task<Result> set_acl(const SetAcl& s);
-  Task<Result> multi(const Multi& m);
-
-  Task<Reply> create_session(const CreateSession& c);
-  Task<Reply> tick(const Tick& t);
-  Task<Reply> close_session();
-  Task<Reply> reattach(const Reattach& r);
-
-  // The overlay.
-  Task<const ZNode*> node(const std::string& path);
-  ZNode& change(const std::string& path);  // precondition: node(path) is present
-  void put(const std::string& path, ZNode n) { changed_[path] = std::move(n); }
-  void drop(const std::string& path) { changed_[path] = std::nullopt; }
-  void forget_changes() {
-    changed_.clear();
-    fired_.clear();
-    ephemeral_changes_.clear();
-    emptied_containers_.clear();
-  }
-  // Deletes a present node (its parent updated, watches to fire, its owner's index).
-  Task<void> delete_node(const std::string& path);
-  // Deletes every container the command left empty, and parents that become so in turn.
-  Task<void> sweep_containers();
-  Task<void> apply();
-  Task<void> fire(const Fired& f);
-  Task<void> register_watch(const std::string& path, bool child);
-  // Returns the events each partition had sent the session (what its gateway must hand out first).
-  Task<std::vector<EventMark>> end_session(SessionId session, bool notify_gateway);
-  Task<SessionTable*> own_table();
-  Task<std::vector<EventMark>> marks();
-
-  const VoleryMachine& m_;
-  CommandContext& ctx_;
-  Request req_;
-  Zxid zxid_;
-  std::map<std::string, std::optional<ZNode>> loaded_;
-  std::map<std::string, std::optional<ZNode>> changed_;
-  std::vector<Fired> fired_;
-  std::vector<EphemeralChange> ephemeral_changes_;
-  std::vector<std::string> emptied_containers_;
-  std::set<SessionId> ended_;  // sessions this command ended: their indexes are gone
-};
 
 Task<const ZNode*> VoleryMachine::Run::node(const std::string& path) {
   if (const auto it = changed_.find(path); it != changed_.end()) co_return it->second ? &*it->second : nullptr;
@@ -422,187 +342,6 @@ Task<Result> VoleryMachine::Run::multi(const Multi& m) {
   co_return out;
 }
 
-// ---- effects ------------------------------------------------------------------------------
-
-Task<void> VoleryMachine::Run::apply() {
-  co_await sweep_containers();
-  for (auto& [path, value] : changed_) {
-    if (value) {
-      ctx_.overwrite(path, std::move(*value));
-    } else {
-      ctx_.erase(path);
-    }
-  }
-  changed_.clear();
-  for (const EphemeralChange& e : ephemeral_changes_) {
-    if (ended_.contains(e.session)) continue;
-    const std::string id = ephemerals_id(owner(e.path), e.session);
-    Ephemerals* index = co_await ctx_.modify<Ephemerals>(id);
-    if (index == nullptr) {
-      if (!e.add) continue;
-      index = &ctx_.overwrite(id, Ephemerals{});
-    }
-    if (e.add) {
-      index->paths.insert(e.path);
-    } else {
-      index->paths.erase(e.path);
-      if (index->paths.empty()) ctx_.erase(id);
-    }
-  }
-  ephemeral_changes_.clear();
-  for (const Fired& f : fired_) co_await fire(f);
-  fired_.clear();
-}
-
-// Watches are one-shot: a firing removes the sessions it notifies. The path's partition sends
-// the event (every destination runs this, one partition emits) and counts it in the watcher's
-// record there, which the watcher's later replies carry as their EventMark.
-Task<void> VoleryMachine::Run::fire(const Fired& f) {
-  const std::string id = watch_id(f.path);
-  const Watches* current = co_await ctx_.read<Watches>(id);
-  if (current == nullptr) co_return;
-  std::set<SessionId> notify;
-  const bool data = f.type != EventType::node_children_changed;
-  const bool child = f.type == EventType::node_children_changed || f.type == EventType::node_deleted;
-  if (data) notify.insert(current->data.begin(), current->data.end());
-  if (child) notify.insert(current->child.begin(), current->child.end());
-  if (notify.empty()) co_return;
-  Watches* w = co_await ctx_.modify<Watches>(id);
-  if (data) w->data.clear();
-  if (child) w->child.clear();
-  if (w->empty()) ctx_.erase(id);
-  const PartitionId at = owner(f.path);
-  for (SessionId s : notify) {
-    SessionRecord* r = co_await ctx_.modify<SessionRecord>(session_record_id(at, s));
-    if (r == nullptr) continue;  // the session ended; its watches are stale
-    ++r->events;
-    if (ctx_.partition() != at) continue;
-    WatchEvent event{.session = s, .type = f.type, .path = f.path, .partition = at, .number = r->events, .zxid = zxid_};
-    ctx_.emit(r->gateway, to_string(encode(Notification{event})));
-  }
-}
-
-Task<void> VoleryMachine::Run::register_watch(const std::string& path, bool child) {
-  const std::string id = watch_id(path);
-  Watches* w = co_await ctx_.modify<Watches>(id);
-  if (w == nullptr) w = &ctx_.overwrite(id, Watches{});
-  (child ? w->child : w->data).insert(req_.session);
-}
-
-// ---- sessions -------------------------------------------------------------------------------
-
-// This partition's own session table. Every partition keeps one, changed only by commands
-// that reach every partition, in the same order everywhere, so the tables agree and so do the
-// decisions taken from them (which sessions a Tick expires).
-Task<SessionTable*> VoleryMachine::Run::own_table() {
-  const std::string id = session_table_id(ctx_.partition());
-  SessionTable* t = co_await ctx_.modify<SessionTable>(id);
-  if (t == nullptr) t = &ctx_.overwrite(id, SessionTable{});
-  co_return t;
-}
-
-Task<Reply> VoleryMachine::Run::create_session(const CreateSession& c) {
-  Reply reply;
-  reply.zxid = zxid_;
-  if (c.timeout_ms <= 0) {
-    reply.result = fail(Code::bad_arguments);
-    co_return reply;
-  }
-  const SessionId session = zxid_;  // unique, positive, the same everywhere
-  SessionTable* table = co_await own_table();
-  table->sessions[session] = SessionTable::Entry{c.timeout_ms, zxid_, c.password};
-  for (PartitionId p : ctx_.destinations()) {
-    SessionRecord r;
-    r.last_seq = req_.seq;
-    r.gateway = req_.gateway;
-    ctx_.overwrite(session_record_id(p, session), std::move(r));
-  }
-  reply.result.session = session;
-  reply.result.timeout_ms = c.timeout_ms;
-  co_return reply;
-}
-
-Task<Reply> VoleryMachine::Run::tick(const Tick& t) {
-  Reply reply;
-  reply.zxid = zxid_;
-  SessionTable* table = co_await own_table();
-  for (SessionId s : t.renew) {
-    if (const auto it = table->sessions.find(s); it != table->sessions.end()) it->second.renewed_ns = zxid_;
-  }
-  std::vector<SessionId> expired;
-  for (const auto& [s, e] : table->sessions) {
-    if (e.renewed_ns + std::int64_t{e.timeout_ms} * 1'000'000 < zxid_) expired.push_back(s);
-  }
-  for (SessionId s : expired) table->sessions.erase(s);
-  for (SessionId s : expired) (void)co_await end_session(s, true);
-  co_await apply();
-  reply.result.expired = std::move(expired);
-  co_return reply;
-}
-
-Task<Reply> VoleryMachine::Run::close_session() {
-  Reply reply;
-  reply.zxid = zxid_;
-  SessionTable* table = co_await own_table();
-  table->sessions.erase(req_.session);
-  reply.marks = co_await end_session(req_.session, false);
-  co_await apply();
-  co_return reply;
-}
-
-// Removes the session's ephemerals (firing their watches) and its records everywhere.
-Task<std::vector<EventMark>> VoleryMachine::Run::end_session(SessionId session, bool notify_gateway) {
-  ended_.insert(session);
-  // The events every partition sent the session: its gateway hands them out before the expiry.
-  SessionExpired notice{.session = session, .zxid = zxid_, .marks = {}};
-  NodeId gateway{};
-  for (PartitionId p : all_partitions()) {
-    const SessionRecord* r = co_await ctx_.read<SessionRecord>(session_record_id(p, session));
-    if (r == nullptr) continue;
-    gateway = r->gateway;
-    if (r->events > 0) notice.marks.push_back(EventMark{p, r->events});
-  }
-  if (notify_gateway && gateway.value != 0 && ctx_.partition() == all_partitions().front()) {
-    ctx_.emit(gateway, to_string(encode(Notification{notice})));
-  }
-  for (PartitionId p : all_partitions()) {
-    const std::string id = ephemerals_id(p, session);
-    const Ephemerals* index = co_await ctx_.read<Ephemerals>(id);
-    if (index != nullptr) {
-      const std::vector<std::string> paths(index->paths.begin(), index->paths.end());
-      for (const std::string& path : paths) {
-        const ZNode* n = co_await node(path);
-        if (n != nullptr && n->stat.ephemeral_owner == session) co_await delete_node(path);
-      }
-      ctx_.erase(id);
-    }
-    ctx_.erase(session_record_id(p, session));
-  }
-  co_return notice.marks;
-}
-
-Task<Reply> VoleryMachine::Run::reattach(const Reattach& r) {
-  Reply reply;
-  reply.zxid = zxid_;
-  SessionTable* table = co_await own_table();
-  const auto it = table->sessions.find(req_.session);
-  if (it == table->sessions.end() || it->second.password != r.password) {
-    reply.result = fail(Code::session_expired);
-    co_return reply;
-  }
-  it->second.renewed_ns = zxid_;
-  for (PartitionId p : ctx_.destinations()) {
-    SessionRecord* record = co_await ctx_.modify<SessionRecord>(session_record_id(p, req_.session));
-    if (record == nullptr) continue;  // cannot happen while the tables agree
-    record->gateway = req_.gateway;
-    record->events = 0;
-    record->last_seq = req_.seq;
-  }
-  reply.result.session = req_.session;
-  reply.result.timeout_ms = it->second.timeout_ms;
-  co_return reply;
-}
-
 // ---- the machine ----------------------------------------------------------------------------
 
 Task<std::string> VoleryMachine::execute(CommandContext& ctx, std::span<const std::byte> bytes) {
@@ -611,7 +350,7 @@ Task<std::string> VoleryMachine::execute(CommandContext& ctx, std::span<const st
   if (!request) throw std::invalid_argument("malformed Volery request: " + error);
   Run run(*this, ctx, std::move(*request));
   const Reply reply = co_await run.go();
-  co_return to_string(encode(reply));
+  co_return string_of(encode(reply));
 }
 
 std::unique_ptr<partition::Object> VoleryMachine::decode_object(const oracle::ObjectId&,

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdlib>
 #include <map>
 
 #include "runtime/sim/fault_plan.hpp"
@@ -352,11 +351,6 @@ sim::ScenarioResult VoleryScenario::run(const sim::ScenarioRun& run) const {
   const volery::VoleryModel model;
   const LinearizabilityReport report = check_linearizable(model, shared.recorder.operations());
   const CheckResult watches = shared.watches.check();
-  if (const char* dbg = std::getenv("VOLERY_DEBUG_PATH")) {
-    for (const auto& op : shared.recorder.operations()) {
-      const std::string d = model.describe(op.input, op.output);
-      if (d.find(dbg) != std::string::npos || op.input.session == 0) fmt::print(stderr, "{} [{}..{}] s{:x} {}\n", eyrie::to_string(op.client), op.invoked_ns, op.responded_ns, op.input.session, d);
-    }
   }
   sim::ScenarioResult result;
   result.passed = report.verdict == Verdict::kLinearizable && watches.passed() && shared.final_unanswered == 0 &&
