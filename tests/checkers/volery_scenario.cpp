@@ -351,7 +351,6 @@ sim::ScenarioResult VoleryScenario::run(const sim::ScenarioRun& run) const {
   const volery::VoleryModel model;
   const LinearizabilityReport report = check_linearizable(model, shared.recorder.operations());
   const CheckResult watches = shared.watches.check();
-  }
   sim::ScenarioResult result;
   result.passed = report.verdict == Verdict::kLinearizable && watches.passed() && shared.final_unanswered == 0 &&
                   shared.session_failures == 0 && !shared.recorder.overflowed() && shared.expired >= plan.abandoned;
