@@ -5,13 +5,27 @@ ZooKeeper 3.8 (standalone or a 3-server ensemble) and a multi-process Volery clu
 Every process started here is stopped by its own handle (its process id), never by name.
 """
 
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 ZOOKEEPER_CLASSPATH = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
+
+
+def _die_with_parent():
+    """In the child before exec: SIGKILL when the test's process dies, however it dies."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def stop_on_sigterm():
+    """SIGTERM (ctest's timeout, Ctrl-C's cousin) unwinds through the `finally` blocks that stop
+    the servers, instead of leaving them running."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def free_ports(count):
@@ -80,7 +94,7 @@ class ZooKeeper:
             self.processes.append(subprocess.Popen(
                 ["java", "-Xmx512m", "-cp", ZOOKEEPER_CLASSPATH,
                  "-Dzookeeper.admin.enableServer=false", main, config],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent))
             self.client_ports.append(client_port)
 
     def wait_ready(self, timeout_s=90):

@@ -16,6 +16,7 @@ Volery/ZooKeeper ratios (and one JSON line per comparison row).
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -77,6 +78,8 @@ def main():
     args.eyrie = os.path.abspath(args.eyrie)
     args.zk_load = os.path.abspath(args.zk_load)
 
+    servers.stop_on_sigterm()
+    logging.basicConfig(level=logging.ERROR)  # kazoo's reconnection chatter
     directory = tempfile.mkdtemp(prefix="eyrie-volery-vs-zookeeper-")
     table = {}
     try:

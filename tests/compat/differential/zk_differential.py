@@ -15,6 +15,7 @@ Exit status 0 when every seed agrees; 1 with the first difference of each seed p
 """
 
 import argparse
+import logging
 import os
 import random
 import shutil
@@ -466,6 +467,8 @@ def main():
     parser.add_argument("--strict", action="store_true", help="known differences fail too")
     args = parser.parse_args()
 
+    servers.stop_on_sigterm()
+    logging.basicConfig(level=logging.ERROR)  # kazoo's reconnection chatter
     directory = tempfile.mkdtemp(prefix="eyrie-differential-")
     zookeeper_servers = volery_cluster = None
     failures = 0
