@@ -146,7 +146,7 @@ class Generator:
 
     def __init__(self, seed, observer):
         self.rng = random.Random(seed)
-        self.root = "/diff-%d-%d" % (seed, int(time.time() * 1000) % 100000)
+        self.root = "/diff-%d" % seed  # fresh servers every run: the same seed, the same sequence
         self.observer = observer
         names = ["a", "b", "c"]
         self.paths = [self.root]
@@ -452,10 +452,11 @@ def run_seed(seed, ops_count, zookeeper, volery, known):
 
 
 def parse_seeds(text):
+    """"1..4" or "1,5,9"; each seed once (a seed's root, /diff-<seed>, is made once per run)."""
     if ".." in text:
         low, high = text.split("..")
         return list(range(int(low), int(high) + 1))
-    return [int(s) for s in text.split(",")]
+    return list(dict.fromkeys(int(s) for s in text.split(",")))
 
 
 def main():
