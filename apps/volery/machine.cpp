@@ -158,7 +158,8 @@ Task<Result> VoleryMachine::Run::create(const Create& c) {
   if (path_error(c.path, sequential)) co_return fail(Code::bad_arguments);
   const std::optional<std::vector<Acl>> acl = fix_acl(c.acl, req_.auth);
   if (!acl) co_return fail(Code::invalid_acl);
-  const std::string parent_path = parent_of(sequential ? c.path + "0" : c.path);
+  // ZooKeeper takes the root as its own parent here, so creating "/" says node_exists.
+  const std::string parent_path = c.path == "/" ? c.path : parent_of(sequential ? c.path + "0" : c.path);
   const ZNode* parent = co_await node(parent_path);
   if (parent == nullptr) co_return fail(Code::no_node);
   if (!permitted(parent->acl, perms::create, req_.auth)) co_return fail(Code::no_auth);

@@ -100,6 +100,7 @@ TEST_F(VolerySim, CreateGetSetDeleteWithVersions) {
   EXPECT_EQ(code(s, Create{"/a", "again", open_acl()}), Code::node_exists);
   EXPECT_EQ(code(s, Create{"/missing/b", "", open_acl()}), Code::no_node);
   EXPECT_EQ(code(s, Create{"bad", "", open_acl()}), Code::bad_arguments);
+  EXPECT_EQ(code(s, Create{"/", "", open_acl()}), Code::node_exists);  // as ZooKeeper answers
 
   const Reply got = call(s, GetData{"/a"});
   EXPECT_EQ(got.result.data, "hello");

@@ -122,17 +122,10 @@ def malformed_path(op, zookeeper, volery):
             and volery == ("error", "BadArgumentsError") and zookeeper != volery)
 
 
-def create_root(op, zookeeper, volery):
-    """create "/": ZooKeeper looks up the parent "" (the root) and answers NodeExists."""
-    return (len(op) > 2 and op[1] == "create" and op[2] == "/"
-            and zookeeper == ("error", "NodeExistsError") and volery == ("error", "NoNodeError"))
-
-
 # Differences found and not fixed yet, each a predicate over (op, zookeeper's result, Volery's).
 # They are counted and printed; any other difference fails the test. --strict drops the list.
 KNOWN_DIFFERENCES = {
     "malformed path: ZooKeeper validates late or never, Volery first": malformed_path,
-    "create /: ZooKeeper NodeExists, Volery NoNode": create_root,
 }
 
 
