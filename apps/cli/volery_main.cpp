@@ -27,7 +27,8 @@ commands:
   status    one status line, and a ZooKeeper handshake with every gateway (volery status --config F)
   node      run one node of a cluster file in the foreground (volery node --config F --id N)
   create, get, set, delete, ls, stat, getacl
-            one ZooKeeper operation in a session of its own (volery get --config F /path)
+            one ZooKeeper operation in a session of its own (volery get --config F /path); these
+            and load take the options of `eyrie volery`, whose --help describes them
   load      closed-loop load from several sessions (volery load --config F ...)
   version   print the version
 
