@@ -23,6 +23,12 @@ int kv_check_command(std::span<char* const> args);   // cmd_kv_load.cpp: `eyrie 
 int volery_command(std::span<char* const> args);       // cmd_volery.cpp
 int volery_load_command(std::span<char* const> args);  // cmd_volery_load.cpp: `eyrie volery load`
 
+// The `volery` program's own commands (cmd_volery_cluster.cpp).
+int volery_init_command(std::span<char* const> args);
+int volery_start_command(std::span<char* const> args);
+int volery_stop_command(std::span<char* const> args);
+int volery_status_command(std::span<char* const> args);
+
 // Loads and validates the cluster file of a cluster of volery nodes; nullptr after printing
 // why (exit status 2). cmd_volery.cpp.
 std::unique_ptr<const volery::VoleryCluster> load_volery_cluster(const std::string& path);
