@@ -153,13 +153,29 @@ Task<Result> VoleryMachine::Run::run_one(const MultiOp& op) {
 
 // ---- operations (ZooKeeper's checks in PrepRequestProcessor's order) -----------------------
 
+namespace {
+// What ZooKeeper checks of a create's or delete's path before looking up its parent: a slash,
+// and no NUL. The parent is the text before the last slash (the root for "/a").
+bool has_parent_text(std::string_view path) {
+  return path.find('/') != std::string_view::npos && path.find('\0') == std::string_view::npos;
+}
+std::string parent_text(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == 0 ? std::string("/") : std::string(path.substr(0, slash));
+}
+}  // namespace
+
+// Reads (getData, exists, getChildren, getACL) look their path up as given, as ZooKeeper's
+// FinalRequestProcessor does: a malformed path names no node (no_node).
+
 Task<Result> VoleryMachine::Run::create(const Create& c) {
   const bool sequential = is_sequential(c.mode);
-  if (path_error(c.path, sequential)) co_return fail(Code::bad_arguments);
+  // ZooKeeper validates the whole path only once it has the name (below); first just a slash.
+  if (!has_parent_text(c.path)) co_return fail(Code::bad_arguments);
   const std::optional<std::vector<Acl>> acl = fix_acl(c.acl, req_.auth);
   if (!acl) co_return fail(Code::invalid_acl);
   // ZooKeeper takes the root as its own parent here, so creating "/" says node_exists.
-  const std::string parent_path = c.path == "/" ? c.path : parent_of(sequential ? c.path + "0" : c.path);
+  const std::string parent_path = c.path == "/" ? c.path : parent_text(c.path);
   const ZNode* parent = co_await node(parent_path);
   if (parent == nullptr) co_return fail(Code::no_node);
   if (!permitted(parent->acl, perms::create, req_.auth)) co_return fail(Code::no_auth);
@@ -193,8 +209,10 @@ Task<Result> VoleryMachine::Run::create(const Create& c) {
 }
 
 Task<Result> VoleryMachine::Run::remove(const Delete& d) {
-  if (path_error(d.path, false) || is_builtin(d.path)) co_return fail(Code::bad_arguments);
-  const std::string parent_path = parent_of(d.path);
+  // ZooKeeper's getParentPathAndValidate: a slash, no NUL, not a system node; the rest of the
+  // path is looked up as it is (a malformed one does not exist).
+  if (!has_parent_text(d.path) || is_builtin(d.path)) co_return fail(Code::bad_arguments);
+  const std::string parent_path = parent_text(d.path);
   const ZNode* parent = co_await node(parent_path);
   if (parent == nullptr) co_return fail(Code::no_node);
   if (!permitted(parent->acl, perms::remove, req_.auth)) co_return fail(Code::no_auth);
@@ -260,7 +278,6 @@ Task<Result> VoleryMachine::Run::check(const Check& c) {
 }
 
 Task<Result> VoleryMachine::Run::get_data(const GetData& g) {
-  if (path_error(g.path, false)) co_return fail(Code::bad_arguments);
   const ZNode* n = co_await node(g.path);
   if (n == nullptr) co_return fail(Code::no_node);
   if (!permitted(n->acl, perms::read, req_.auth)) co_return fail(Code::no_auth);
@@ -272,7 +289,6 @@ Task<Result> VoleryMachine::Run::get_data(const GetData& g) {
 }
 
 Task<Result> VoleryMachine::Run::exists(const Exists& e) {
-  if (path_error(e.path, false)) co_return fail(Code::bad_arguments);
   const ZNode* n = co_await node(e.path);
   Result r;
   if (n == nullptr) {
@@ -285,7 +301,6 @@ Task<Result> VoleryMachine::Run::exists(const Exists& e) {
 }
 
 Task<Result> VoleryMachine::Run::get_children(const GetChildren& g) {
-  if (path_error(g.path, false)) co_return fail(Code::bad_arguments);
   const ZNode* n = co_await node(g.path);
   if (n == nullptr) co_return fail(Code::no_node);
   if (!permitted(n->acl, perms::read, req_.auth)) co_return fail(Code::no_auth);
@@ -297,7 +312,6 @@ Task<Result> VoleryMachine::Run::get_children(const GetChildren& g) {
 }
 
 Task<Result> VoleryMachine::Run::get_acl(const GetAcl& g) {
-  if (path_error(g.path, false)) co_return fail(Code::bad_arguments);
   const ZNode* n = co_await node(g.path);
   if (n == nullptr) co_return fail(Code::no_node);
   if (!permitted(n->acl, perms::read | perms::admin, req_.auth)) co_return fail(Code::no_auth);

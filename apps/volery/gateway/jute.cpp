@@ -95,6 +95,19 @@ std::string JuteReader::read_buffer() {
   return out;
 }
 
+std::string JuteReader::read_path() {
+  const std::size_t at = offset_;
+  if (remaining() >= 4) {
+    std::int32_t length = 0;
+    for (int i = 0; i < 4; ++i) length = (length << 8) | std::to_integer<std::int32_t>(bytes_[offset_ + i]);
+    if (length == -1) {
+      fail("a null path at offset " + std::to_string(at));
+      return {};
+    }
+  }
+  return read_buffer();
+}
+
 std::size_t JuteReader::read_count(std::size_t item_bytes_min) {
   const std::size_t at = offset_;
   const std::int32_t count = read_int();
@@ -296,7 +309,7 @@ void write(JuteWriter& out, const CreateRequest& r, bool ttl) {
 }
 
 void read(JuteReader& in, CreateRequest& r, bool ttl) {
-  r.path = in.read_buffer();
+  r.path = in.read_path();
   r.data = in.read_buffer();
   read(in, r.acl);
   r.flags = in.read_int();
@@ -309,7 +322,7 @@ void write(JuteWriter& out, const PathWatchRequest& r) {
 }
 
 void read(JuteReader& in, PathWatchRequest& r) {
-  r.path = in.read_buffer();
+  r.path = in.read_path();
   r.watch = in.read_bool();
 }
 
@@ -319,7 +332,7 @@ void write(JuteWriter& out, const PathVersionRequest& r) {
 }
 
 void read(JuteReader& in, PathVersionRequest& r) {
-  r.path = in.read_buffer();
+  r.path = in.read_path();
   r.version = in.read_int();
 }
 

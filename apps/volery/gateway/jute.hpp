@@ -110,6 +110,10 @@ class JuteReader {
   std::int64_t read_long();
   bool read_bool();
   std::string read_buffer();  // also ustring
+  // A request's path that must not be null: a null one fails the reader, so the request answers
+  // MarshallingError, as ZooKeeper's does where its processing trips on the null (reads, create,
+  // delete). setData and setACL validate it first: there a null path reads as "" (BadArguments).
+  std::string read_path();
   std::vector<std::string> read_strings();
   // A vector's count: 0 for null (-1); fails for other negative counts and for counts that
   // cannot fit in the bytes left at `item_bytes_min` bytes each.

@@ -165,7 +165,8 @@ RequestBody read_operation(JuteReader& in, OpCode type) {
     }
     case OpCode::get_acl:
     case OpCode::sync: {
-      const std::string path = in.read_buffer();
+      // A null path fails the request (MarshallingError), as ZooKeeper's processing of it does.
+      const std::string path = in.read_path();
       if (type == OpCode::get_acl) return body_of(checked(GetAcl{path}, path));
       return body_of(checked(Sync{path}, path));
     }

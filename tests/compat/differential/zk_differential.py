@@ -102,30 +102,9 @@ USERS = {"u1": "u1:p1", "u2": "u2:p2"}
 MODES = {"persistent": 0, "ephemeral": 1, "sequential": 2, "ephemeral_sequential": 3, "container": 4}
 
 
-def malformed(path):
-    """PathUtils.validatePath's verdict, without the sequential suffix."""
-    if not path.startswith("/"):
-        return True
-    if path == "/":
-        return False
-    if path.endswith("/") or "\u0000" in path:
-        return True
-    return any(name in ("", ".", "..") for name in path.split("/")[1:])
-
-
-def malformed_path(op, zookeeper, volery):
-    """ZooKeeper checks paths late or never: reads (FinalRequestProcessor) look the path up as
-    given (NoNode; "" reads "/"); delete checks only for a slash and no NUL
-    (getParentPathAndValidate), then the parent (NoNode, NoAuth); create checks the parent and
-    CREATE permission before validatePath. Volery answers BadArguments first."""
-    return (len(op) > 2 and isinstance(op[2], str) and malformed(op[2])
-            and volery == ("error", "BadArgumentsError") and zookeeper != volery)
-
-
 # Differences found and not fixed yet, each a predicate over (op, zookeeper's result, Volery's).
 # They are counted and printed; any other difference fails the test. --strict drops the list.
 KNOWN_DIFFERENCES = {
-    "malformed path: ZooKeeper validates late or never, Volery first": malformed_path,
 }
 
 
