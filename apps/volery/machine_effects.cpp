@@ -129,14 +129,36 @@ Task<Reply> VoleryMachine::Run::tick(const Tick& t) {
   co_return reply;
 }
 
+// ZooKeeper's closeSession deletes the session's ephemerals while its connection still holds its
+// watches (DataTree.killSession runs before FinalRequestProcessor answers the close), so a
+// session watching its own ephemerals gets their NodeDeleted (and its child watches on their
+// parents NodeChildrenChanged) before the close's reply. Here too: the deletions fire while the
+// session's records still count its events, and the reply's marks, read afterwards, hold the
+// reply back until those events are out. (An expiry ends the session first: ZooKeeper closes an
+// expired session's connection, and Volery's gateway drops it on the SessionExpired notice.)
 Task<Reply> VoleryMachine::Run::close_session() {
   Reply reply;
   reply.zxid = zxid_;
   SessionTable* table = co_await own_table();
   table->sessions.erase(req_.session);
+  co_await delete_ephemerals(req_.session);
+  co_await apply();
   reply.marks = co_await end_session(req_.session, false);
   co_await apply();
   co_return reply;
+}
+
+// Deletes the session's present ephemerals at every partition (their watches fire in apply).
+Task<void> VoleryMachine::Run::delete_ephemerals(SessionId session) {
+  for (PartitionId p : all_partitions()) {
+    const Ephemerals* index = co_await ctx_.read<Ephemerals>(ephemerals_id(p, session));
+    if (index == nullptr) continue;
+    const std::vector<std::string> paths(index->paths.begin(), index->paths.end());
+    for (const std::string& path : paths) {
+      const ZNode* n = co_await node(path);
+      if (n != nullptr && n->stat.ephemeral_owner == session) co_await delete_node(path);
+    }
+  }
 }
 
 // Removes the session's ephemerals (firing their watches) and its records everywhere.
@@ -154,17 +176,10 @@ Task<std::vector<EventMark>> VoleryMachine::Run::end_session(SessionId session, 
   if (notify_gateway && gateway.value != 0 && ctx_.partition() == all_partitions().front()) {
     ctx_.emit(gateway, string_of(encode(Notification{notice})));
   }
+  co_await delete_ephemerals(session);
   for (PartitionId p : all_partitions()) {
     const std::string id = ephemerals_id(p, session);
-    const Ephemerals* index = co_await ctx_.read<Ephemerals>(id);
-    if (index != nullptr) {
-      const std::vector<std::string> paths(index->paths.begin(), index->paths.end());
-      for (const std::string& path : paths) {
-        const ZNode* n = co_await node(path);
-        if (n != nullptr && n->stat.ephemeral_owner == session) co_await delete_node(path);
-      }
-      ctx_.erase(id);
-    }
+    if (co_await ctx_.read<Ephemerals>(id) != nullptr) ctx_.erase(id);
     ctx_.erase(session_record_id(p, session));
   }
   co_return notice.marks;

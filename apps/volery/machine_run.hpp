@@ -63,6 +63,7 @@ class VoleryMachine::Run {
   Task<Reply> create_session(const CreateSession& c);
   Task<Reply> tick(const Tick& t);
   Task<Reply> close_session();
+  Task<void> delete_ephemerals(SessionId session);
   Task<Reply> reattach(const Reattach& r);
 
   // The overlay.

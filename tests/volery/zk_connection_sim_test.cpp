@@ -390,10 +390,20 @@ TEST_F(ZkConnectionSim, CloseSessionAnswersThenCloses) {
   FakeClient& a = connected();
   FakeClient& b = connected();
   ASSERT_EQ(err(a, OpCode::create, create("/eph", "", 1)), 0);
+  ASSERT_EQ(err(a, OpCode::exists, watched("/eph", true)), 0);
+  ASSERT_EQ(err(b, OpCode::get_data, watched("/eph", true)), 0);
+  ASSERT_EQ(err(b, OpCode::get_children, watched("/", true)), 0);
+  const std::int32_t close_xid = next_xid_;
   const Received closed = call(a, OpCode::close_session);
   EXPECT_EQ(closed.header.err, 0);
   EXPECT_TRUE(a.closed());
+  // As ZooKeeper, the closing session gets the events of its own ephemerals before the reply
+  // (found by the differential test).
+  ASSERT_EQ(a.events().size(), 1u);
+  EXPECT_EQ(a.events()[0], (WatcherEvent{2, kSyncConnected, "/eph"}));
+  EXPECT_LT(a.position(kNotificationXid, "/eph"), a.position(close_xid));
   EXPECT_EQ(err(b, OpCode::exists, watched("/eph")), -101);
+  ASSERT_EQ(b.events().size(), 2u);
   // The session is gone: reconnecting to it is refused.
   FakeClient& again = client();
   again.send_connect(ConnectRequest{0, 0, 30'000, a.connect_response()->session_id, a.connect_response()->password, false});
