@@ -347,6 +347,74 @@ TEST_F(ZkConnectionSim, WatchEventsComeBeforeTheRepliesThatReflectThem) {
   EXPECT_EQ(a.events().back().type, 2);
 }
 
+// ZooKeeper runs a multi's operations in order: an operation the gateway refuses (mode 7, a TTL
+// mode) decides the answer only if those before it succeed (found by the differential test).
+TEST_F(ZkConnectionSim, AMultiRefusalAnswersTheFirstFailureInOrder) {
+  FakeClient& c = connected();
+  const auto op = [](JuteWriter& w, OpCode type, const std::function<void(JuteWriter&)>& body) {
+    write(w, MultiHeader{static_cast<std::int32_t>(type), false, -1});
+    body(w);
+  };
+  const auto results = [](const Received& r) {
+    std::vector<std::int32_t> codes;
+    JuteReader in = r.reader();
+    MultiHeader h;
+    for (read(in, h); !in.failed() && !h.done; read(in, h)) {
+      EXPECT_EQ(h.type, -1);
+      codes.push_back(in.read_int());
+    }
+    return codes;
+  };
+  // An earlier operation fails first: its code, not the refusal's.
+  const Received missing = call(c, OpCode::multi, [&](JuteWriter& w) {
+    op(w, OpCode::remove, versioned("/missing"));
+    op(w, OpCode::create, create("/x", "", 7));
+    write(w, MultiHeader{-1, true, -1});
+  });
+  ASSERT_EQ(missing.header.err, 0);
+  EXPECT_EQ(results(missing), (std::vector<std::int32_t>{-101, -2}));
+  // Those before it succeed: the refusal, and nothing of them happened.
+  const Received refused = call(c, OpCode::multi, [&](JuteWriter& w) {
+    op(w, OpCode::create, create("/before"));
+    op(w, OpCode::create, create("/x", "", 7));
+    op(w, OpCode::create, create("/after"));
+    write(w, MultiHeader{-1, true, -1});
+  });
+  ASSERT_EQ(refused.header.err, 0);
+  EXPECT_EQ(results(refused), (std::vector<std::int32_t>{0, -8, -2}));
+  EXPECT_EQ(err(c, OpCode::exists, watched("/before")), -101);
+  // A create with a TTL mode, once reached, fails the whole request (MarshallingError).
+  const Received ttl = call(c, OpCode::multi, [&](JuteWriter& w) {
+    op(w, OpCode::create, create("/before"));
+    op(w, OpCode::create, create("/t", "", 5));
+    write(w, MultiHeader{-1, true, -1});
+  });
+  EXPECT_EQ(ttl.header.err, -5);
+  EXPECT_TRUE(ttl.body.empty());
+  EXPECT_EQ(err(c, OpCode::exists, watched("/before")), -101);
+  const Received ttl_after_failure = call(c, OpCode::multi, [&](JuteWriter& w) {
+    op(w, OpCode::check, versioned("/missing", 0));
+    op(w, OpCode::create, create("/t", "", 5));
+    write(w, MultiHeader{-1, true, -1});
+  });
+  ASSERT_EQ(ttl_after_failure.header.err, 0);
+  EXPECT_EQ(results(ttl_after_failure), (std::vector<std::int32_t>{-101, -2}));
+  EXPECT_FALSE(c.closed());
+}
+
+// ZooKeeper answers a sync with the path it was given, unchecked, a null one too.
+TEST_F(ZkConnectionSim, SyncAnswersItsPathUnchecked) {
+  FakeClient& c = connected();
+  const Received null_path = call(c, OpCode::sync, [](JuteWriter& w) { w.write_null(); });
+  ASSERT_EQ(null_path.header.err, 0);
+  EXPECT_EQ(null_path.reader().read_int(), -1);
+  for (const std::string path : {"a/b", "/a/", "/missing"}) {
+    const Received r = call(c, OpCode::sync, [&](JuteWriter& w) { w.write_buffer(path); });
+    ASSERT_EQ(r.header.err, 0) << path;
+    EXPECT_EQ(r.reader().read_buffer(), path);
+  }
+}
+
 TEST_F(ZkConnectionSim, PingsAreAnsweredWithTheLastZxid) {
   FakeClient& c = connected();
   const Received created = call(c, OpCode::create, create("/z"));

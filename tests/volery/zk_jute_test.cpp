@@ -293,7 +293,15 @@ TEST(ZkRequests, multiRefusesAtTheFirstOperationItCannotRun) {
     multi_op(w, OpCode::create_ttl, [](JuteWriter& b) { write(b, CreateRequest{"/t", "", open_acl(), 5, 100}, true); });
     multi_op(w, OpCode::create, [](JuteWriter& b) { write(b, CreateRequest{"/u", "", open_acl(), 9, 0}, false); });
   });
-  EXPECT_EQ(std::get<MultiRefusal>(parsed(frame).body), (MultiRefusal{1, 3, Code::unimplemented}));
+  Multi before;
+  before.ops.push_back(Check{"/m", 1});  // run first: it decides if the refusal is the answer
+  EXPECT_EQ(std::get<MultiRefusal>(parsed(frame).body), (MultiRefusal{1, 3, Code::unimplemented, false, before}));
+  // A create with a TTL mode fails the whole request once reached (ZooKeeper 3.8's
+  // ClassCastException: MarshallingError in the header, no results).
+  const Bytes ttl_mode = multi_frame([](JuteWriter& w) {
+    multi_op(w, OpCode::create, [](JuteWriter& b) { write(b, CreateRequest{"/t", "", open_acl(), 5, 0}, false); });
+  });
+  EXPECT_EQ(std::get<MultiRefusal>(parsed(ttl_mode).body), (MultiRefusal{0, 1, Code::marshalling_error, true, {}}));
   // A read inside a multi (multiRead's) does not decode as a multi: ZooKeeper's "Invalid type of op".
   const Bytes reads = multi_frame([](JuteWriter& w) {
     multi_op(w, OpCode::get_data, [](JuteWriter& b) { write(b, PathWatchRequest{"/m", false}); });
@@ -455,7 +463,7 @@ TEST(ZkReplies, multiResultsInZooKeepersShapes) {
   EXPECT_EQ(f.body.remaining(), 0u);
 
   // Failed: the header says 0, every result is an ErrorResponse.
-  Frame failed = unframe(refused_multi_frame(2, 5, MultiRefusal{1, 3, Code::bad_version}));
+  Frame failed = unframe(refused_multi_frame(2, 5, MultiRefusal{1, 3, Code::bad_version, false, {}}));
   EXPECT_EQ(failed.header.err, 0);
   for (std::int32_t err : {0, -103, -2}) {
     read(failed.body, h);

@@ -259,9 +259,11 @@ void ZkConnection::process(std::span<const std::byte> frame) {
         } else if constexpr (std::is_same_v<T, Refusal>) {
           if (body.close) stop_reading_ = true;
           fill(open_slot(), error_frame(header.xid, zxid, body.code), body.close);
+        } else if constexpr (std::is_same_v<T, MultiRefusal>) {
+          refuse_multi(header, std::move(body));
         } else {
-          static_assert(std::is_same_v<T, MultiRefusal>);
-          fill(open_slot(), refused_multi_frame(header.xid, zxid, body));
+          static_assert(std::is_same_v<T, NullPathSync>);
+          sync_null_path(header);
         }
       },
       request->body);
@@ -280,6 +282,62 @@ void ZkConnection::submit(const RequestHeader& header, Op op) {
                      return close_now(to_string(code));
                    }
                    fill(slot, reply_frame(header, types, reply.zxid, reply.result));
+                 }));
+}
+
+namespace {
+// A check no node passes: versions start at 0, and -1 means any.
+constexpr std::int32_t kNoVersion = -2;
+
+const std::string& path_of(const MultiOp& op) {
+  return std::visit([](const auto& o) -> const std::string& { return o.path; }, op);
+}
+}  // namespace
+
+// ZooKeeper runs a multi's operations in order and stops at the first that fails: an operation
+// refused here decides the answer only if every operation before it succeeds. Those run first,
+// followed by a check that always fails, so that none of them takes effect; their results say
+// whether one failed first.
+void ZkConnection::refuse_multi(const RequestHeader& header, MultiRefusal refusal) {
+  const std::uint64_t slot = open_slot();
+  const auto answer = [this, slot, header](Zxid zxid, const MultiRefusal& r) {
+    if (r.whole) return fill(slot, error_frame(header.xid, zxid, r.code));
+    fill(slot, refused_multi_frame(header.xid, zxid, r));
+  };
+  if (refusal.before.ops.empty()) return answer(client_.last_zxid(session_), refusal);
+  Multi first = refusal.before;
+  first.ops.push_back(Check{path_of(first.ops.back()), kNoVersion});
+  const std::size_t ran = first.ops.size();
+  client_.submit(session_, Op{std::move(first)},
+                 guarded([this, ran, refusal = std::move(refusal), answer](const Reply& reply) {
+                   const Code code = reply.result.code;
+                   if (code == Code::session_expired || code == Code::session_moved || code == Code::connection_loss) {
+                     return close_now(to_string(code));
+                   }
+                   MultiRefusal r{refusal.index, refusal.count, refusal.code, refusal.whole, {}};
+                   if (reply.result.results.size() == ran) {
+                     for (std::size_t i = 0; i < refusal.index; ++i) {
+                       const Code c = reply.result.results[i].code;
+                       if (c != Code::ok && c != Code::runtime_inconsistency) {
+                         r = MultiRefusal{i, refusal.count, c, false, {}};
+                         break;
+                       }
+                     }
+                   }
+                   answer(reply.zxid, r);
+                 }));
+}
+
+// A sync of a null path runs as a sync of the root and answers a null path, as ZooKeeper does.
+void ZkConnection::sync_null_path(const RequestHeader& header) {
+  const std::uint64_t slot = open_slot();
+  client_.submit(session_, Op{Sync{"/"}}, guarded([this, slot, header](const Reply& reply) {
+                   const Code code = reply.result.code;
+                   if (code == Code::session_expired || code == Code::session_moved || code == Code::connection_loss) {
+                     return close_now(to_string(code));
+                   }
+                   if (code != Code::ok) return fill(slot, error_frame(header.xid, reply.zxid, code));
+                   fill(slot, null_path_sync_frame(header.xid, reply.zxid));
                  }));
 }
 

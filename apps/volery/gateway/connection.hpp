@@ -113,6 +113,8 @@ class ZkConnection {
   void drain();
   void process(std::span<const std::byte> frame);
   void submit(const RequestHeader& header, Op op);
+  void refuse_multi(const RequestHeader& header, MultiRefusal refusal);
+  void sync_null_path(const RequestHeader& header);
   void authenticate(const RequestHeader& header, const AuthPacket& packet);
   void set_watches(const RequestHeader& header, const SetWatches& watches);
   void watch_again(const std::shared_ptr<SetWatchesRun>& run, const std::string& path, int kind);

@@ -95,6 +95,13 @@ std::string JuteReader::read_buffer() {
   return out;
 }
 
+bool JuteReader::next_is_null() const {
+  if (failed_ || remaining() < 4) return false;
+  std::int32_t length = 0;
+  for (int i = 0; i < 4; ++i) length = (length << 8) | std::to_integer<std::int32_t>(bytes_[offset_ + i]);
+  return length == -1;
+}
+
 std::string JuteReader::read_path() {
   const std::size_t at = offset_;
   if (remaining() >= 4) {

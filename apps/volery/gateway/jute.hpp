@@ -114,6 +114,8 @@ class JuteReader {
   // MarshallingError, as ZooKeeper's does where its processing trips on the null (reads, create,
   // delete). setData and setACL validate it first: there a null path reads as "" (BadArguments).
   std::string read_path();
+  // Whether a null buffer (length -1) comes next.
+  bool next_is_null() const;
   std::vector<std::string> read_strings();
   // A vector's count: 0 for null (-1); fails for other negative counts and for counts that
   // cannot fit in the bytes left at `item_bytes_min` bytes each.

@@ -33,10 +33,13 @@ std::optional<Code> over_limit_acl(const std::vector<Acl>& acl, const std::strin
   return path_error(path, sequential) ? Code::bad_arguments : Code::invalid_acl;
 }
 
+// PERSISTENT_WITH_TTL (5), PERSISTENT_SEQUENTIAL_WITH_TTL (6).
+bool is_ttl_mode(std::int32_t flags) { return flags == 5 || flags == 6; }
+
 // CreateMode.fromFlag, without TTLs.
 Mapped<CreateMode> create_mode(std::int32_t flags) {
   if (flags >= 0 && flags <= static_cast<std::int32_t>(CreateMode::container)) return static_cast<CreateMode>(flags);
-  if (flags == 5 || flags == 6) return Code::unimplemented;  // PERSISTENT(_SEQUENTIAL)_WITH_TTL
+  if (is_ttl_mode(flags)) return Code::unimplemented;
   return Code::bad_arguments;
 }
 
@@ -71,6 +74,10 @@ Mapped<MultiOp> read_multi_op(JuteReader& in, std::int32_t type) {
       CreateRequest r;
       read(in, r, type == static_cast<std::int32_t>(OpCode::create_ttl));
       if (type == static_cast<std::int32_t>(OpCode::create_ttl)) return Code::unimplemented;
+      // ZooKeeper 3.8 makes a createTTL operation of a create with a TTL mode, then reads its
+      // CreateRequest as a CreateTTLRequest: the ClassCastException fails the whole request
+      // (read_multi marks the refusal `whole`).
+      if (is_ttl_mode(r.flags)) return Code::marshalling_error;
       const Mapped<CreateMode> mode = create_mode(r.flags);
       if (const Code* c = std::get_if<Code>(&mode)) return *c;
       const Mapped<Create> create = make_create(r, std::get<CreateMode>(mode));
@@ -111,7 +118,7 @@ RequestBody read_multi(JuteReader& in) {
     const Mapped<MultiOp> op = read_multi_op(in, h.type);
     if (in.failed()) break;
     if (const Code* c = std::get_if<Code>(&op)) {
-      if (!refusal) refusal = MultiRefusal{count, 0, *c};
+      if (!refusal) refusal = MultiRefusal{count, 0, *c, *c == Code::marshalling_error, multi};
     } else if (!refusal) {
       multi.ops.push_back(std::get<MultiOp>(op));
     }
@@ -163,11 +170,18 @@ RequestBody read_operation(JuteReader& in, OpCode type) {
       if (const auto c = over_limit_data(r.data)) return Refusal{*c, false};
       return body_of(checked(SetData{r.path, r.data, r.version}, r.path));
     }
-    case OpCode::get_acl:
-    case OpCode::sync: {
+    case OpCode::get_acl: {
       // A null path fails the request (MarshallingError), as ZooKeeper's processing of it does.
       const std::string path = in.read_path();
-      if (type == OpCode::get_acl) return body_of(checked(GetAcl{path}, path));
+      return body_of(checked(GetAcl{path}, path));
+    }
+    case OpCode::sync: {
+      // ZooKeeper answers a sync with its path as given, unchecked, a null one included.
+      if (in.next_is_null()) {
+        (void)in.read_buffer();
+        return NullPathSync{};
+      }
+      const std::string path = in.read_buffer();
       return body_of(checked(Sync{path}, path));
     }
     case OpCode::set_acl: {
@@ -376,6 +390,12 @@ Bytes refused_multi_frame(std::int32_t xid, Zxid zxid, const MultiRefusal& refus
   }
   JuteWriter out = reply_writer(xid, zxid, Code::ok);
   write_multi_results(out, {}, failed);
+  return std::move(out).finish();
+}
+
+Bytes null_path_sync_frame(std::int32_t xid, Zxid zxid) {
+  JuteWriter out = reply_writer(xid, zxid, Code::ok);
+  out.write_null();
   return std::move(out).finish();
 }
 

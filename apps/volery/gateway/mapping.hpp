@@ -27,8 +27,13 @@
 //   - values over Volery's limits (apps/volery/types.hpp): a path over 4096 bytes bad_arguments
 //     (after ZooKeeper's own path check), data over 1 MiB bad_arguments, an ACL over 64 entries
 //     or with an over-long scheme or id invalid_acl, a multi over 1024 operations bad_arguments.
-// A multi that cannot reach the replicas (one of its operations refused above) is answered in
-// ZooKeeper's shape for a failed multi, at the first refused operation.
+// A multi with an operation refused above fails there only if the operations before it succeed
+// (ZooKeeper runs them in order and stops at the first failure): those run first, without effect
+// (MultiRefusal), and the answer has ZooKeeper's shape for a failed multi at the first operation
+// that fails. A create inside a multi with a TTL mode fails the whole request with
+// MarshallingError when reached (ZooKeeper 3.8 trips on it: a ClassCastException in
+// PrepRequestProcessor), and a createTTL inside one answers unimplemented there.
+// sync answers the path it was given, unchecked, a null one too (FinalRequestProcessor).
 
 #include <optional>
 #include <span>
@@ -51,15 +56,24 @@ struct Refusal {
   bool close = false;
   friend bool operator==(const Refusal&, const Refusal&) = default;
 };
-// A multi refused here: results [ok..., code at `index`, runtime_inconsistency...] of `count`.
+// A multi refused here: results [ok..., code at `index`, runtime_inconsistency...] of `count`,
+// unless one of the operations `before` it fails first (the connection runs them to find out,
+// followed by a check that always fails, so that none takes effect). `whole`: when the refused
+// operation is reached, the whole request answers `code` (no results).
 struct MultiRefusal {
   std::size_t index = 0;
   std::size_t count = 0;
   Code code = Code::unimplemented;
+  bool whole = false;
+  Multi before;
   friend bool operator==(const MultiRefusal&, const MultiRefusal&) = default;
 };
+// A sync of a null path: ZooKeeper answers it with a null path. Runs as a sync of "/".
+struct NullPathSync {
+  friend bool operator==(const NullPathSync&, const NullPathSync&) = default;
+};
 
-using RequestBody = std::variant<Ping, AuthPacket, SetWatches, CloseRequest, Op, Refusal, MultiRefusal>;
+using RequestBody = std::variant<Ping, AuthPacket, SetWatches, CloseRequest, Op, Refusal, MultiRefusal, NullPathSync>;
 struct ClientRequest {
   RequestHeader header;
   RequestBody body;
@@ -94,6 +108,8 @@ Bytes reply_frame(const RequestHeader& request, std::span<const OpCode> multi_ty
 std::vector<OpCode> multi_result_types(const Multi& multi);
 Bytes error_frame(std::int32_t xid, Zxid zxid, Code code);
 Bytes refused_multi_frame(std::int32_t xid, Zxid zxid, const MultiRefusal& refusal);
+// The reply to a sync of a null path: a null path.
+Bytes null_path_sync_frame(std::int32_t xid, Zxid zxid);
 // A watch event (xid -1, state SyncConnected).
 Bytes notification_frame(Zxid zxid, EventType type, std::string_view path);
 Bytes connect_response_frame(const ConnectResponse& response);
