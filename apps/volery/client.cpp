@@ -126,6 +126,11 @@ bool VoleryClient::add_auth(SessionId session, Id id) {
   return true;
 }
 
+std::vector<Id> VoleryClient::auth_of(SessionId session) const {
+  const auto it = sessions_.find(session);
+  return it == sessions_.end() ? std::vector<Id>{} : it->second.auth;
+}
+
 void VoleryClient::set_renewing(SessionId session, bool renewing) {
   if (const auto it = sessions_.find(session); it != sessions_.end()) it->second.renewing = renewing;
 }

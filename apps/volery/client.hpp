@@ -76,6 +76,8 @@ class VoleryClient {
   // nothing added, when the session is not held here or the identity would not fit Volery's
   // limits (limits::auth_ids_max identities; scheme and id sizes).
   bool add_auth(SessionId session, Id id);
+  // The identities add_auth gave the session (none for a session this library does not hold).
+  std::vector<Id> auth_of(SessionId session) const;
   // False: the client is gone; stop renewing, so the session expires after its timeout.
   void set_renewing(SessionId session, bool renewing);
 

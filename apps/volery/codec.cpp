@@ -336,7 +336,8 @@ WatchEvent read(wire::WatchEvent::Reader in) {
                     .path = path_of(in.getPath()),
                     .partition = PartitionId{in.getPartition()},
                     .number = in.getNumber(),
-                    .zxid = non_negative(in.getZxid(), "zxid")};
+                    .zxid = non_negative(in.getZxid(), "zxid"),
+                    .acl = read(in.getAcl())};
 }
 
 Notification read(wire::Notification::Reader in) {
@@ -408,6 +409,7 @@ Payload encode(const Notification& notification) {
       w.setPartition(e->partition.value);
       w.setNumber(e->number);
       w.setZxid(e->zxid);
+      write_acl(w, e->acl);
     } else {
       const auto& x = std::get<SessionExpired>(notification);
       auto s = out.initSessionExpired();

@@ -198,13 +198,13 @@ Task<Result> VoleryMachine::Run::create(const Create& c) {
   p.children.insert(name_of(path));
   ++p.stat.cversion;
   p.stat.pzxid = zxid_;
+  fired_.push_back({EventType::node_created, path, n.acl});
+  fired_.push_back({EventType::node_children_changed, parent_path, p.acl});
   Result r;
   r.path = path;
   r.stat = n.stat_now();
   put(path, std::move(n));
   if (is_ephemeral(c.mode)) ephemeral_changes_.push_back({req_.session, path, true});
-  fired_.push_back({EventType::node_created, path});
-  fired_.push_back({EventType::node_children_changed, parent_path});
   co_return r;
 }
 
@@ -228,6 +228,7 @@ Task<void> VoleryMachine::Run::delete_node(const std::string& path) {
   const ZNode* n = co_await node(path);
   EYRIE_ASSERT(n != nullptr);
   if (n->is_ephemeral()) ephemeral_changes_.push_back({n->stat.ephemeral_owner, path, false});
+  fired_.push_back({EventType::node_deleted, path, n->acl});
   const std::string parent_path = parent_of(path);
   (void)co_await node(parent_path);
   drop(path);
@@ -235,8 +236,7 @@ Task<void> VoleryMachine::Run::delete_node(const std::string& path) {
   p.children.erase(name_of(path));
   p.stat.pzxid = zxid_;  // cversion counts creations only (ZNode::stat)
   if (p.is_container() && p.children.empty()) emptied_containers_.push_back(parent_path);
-  fired_.push_back({EventType::node_deleted, path});
-  fired_.push_back({EventType::node_children_changed, parent_path});
+  fired_.push_back({EventType::node_children_changed, parent_path, p.acl});
 }
 
 // ZooKeeper's ContainerManager deletes an emptied container within a minute; Volery does it in
@@ -262,7 +262,7 @@ Task<Result> VoleryMachine::Run::set_data(const SetData& s) {
   ++m.stat.version;
   m.stat.mzxid = zxid_;
   m.stat.mtime = ms();
-  fired_.push_back({EventType::node_data_changed, s.path});
+  fired_.push_back({EventType::node_data_changed, s.path, m.acl});
   Result r;
   r.stat = m.stat_now();
   co_return r;

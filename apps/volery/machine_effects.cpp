@@ -66,7 +66,8 @@ Task<void> VoleryMachine::Run::fire(const Fired& f) {
     if (r == nullptr) continue;  // the session ended; its watches are stale
     ++r->events;
     if (ctx_.partition() != at) continue;
-    WatchEvent event{.session = s, .type = f.type, .path = f.path, .partition = at, .number = r->events, .zxid = zxid_};
+    WatchEvent event{
+        .session = s, .type = f.type, .path = f.path, .partition = at, .number = r->events, .zxid = zxid_, .acl = f.acl};
     ctx_.emit(r->gateway, string_of(encode(Notification{event})));
   }
 }

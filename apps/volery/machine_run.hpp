@@ -33,6 +33,7 @@ class VoleryMachine::Run {
   struct Fired {
     EventType type;
     std::string path;
+    std::vector<Acl> acl;  // the node's (the parent's for NodeChildrenChanged): WatchEvent::acl
   };
   struct EphemeralChange {
     SessionId session;

@@ -288,6 +288,10 @@ struct WatchEvent {
   PartitionId partition;
   std::uint64_t number = 0;  // 1, 2, ... per (partition, session, gateway): see EventMark
   Zxid zxid = 0;
+  // The ACL of the node the event is about (its parent's for NodeChildrenChanged) at the change:
+  // ZooKeeper 3.8 delivers an event only to a session with READ on it (ServerCnxn.process), which
+  // the gateway checks against the session's identities when it hands the event out.
+  std::vector<Acl> acl;
   friend bool operator==(const WatchEvent&, const WatchEvent&) = default;
 };
 

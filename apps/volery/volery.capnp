@@ -149,6 +149,7 @@ struct WatchEvent {
   partition @3 :UInt32;
   number @4 :UInt64;
   zxid @5 :Int64;
+  acl @6 :List(Acl);                    # the node's (the parent's for NodeChildrenChanged)
 }
 
 struct SessionExpired {

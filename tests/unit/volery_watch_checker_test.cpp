@@ -36,7 +36,7 @@ zk::Reply reply(zk::Zxid zxid, zk::Code code = zk::Code::ok) {
 zk::WatchEvent event(zk::SessionId s, EventType type, std::string path, zk::Zxid zxid, std::uint64_t number = 1) {
   const zk::PartitionId partition = path.starts_with("/one") ? kP1 : kP2;
   return zk::WatchEvent{.session = s, .type = type, .path = std::move(path), .partition = partition, .number = number,
-                        .zxid = zxid};
+                        .zxid = zxid, .acl = {}};
 }
 
 // A watches /one/x at 10; B changes it at 20; A gets the event, then reads at 30.

@@ -156,7 +156,8 @@ class Generator {
                       .path = path(),
                       .partition = PartitionId{static_cast<std::uint32_t>(rng_.next_u64())},
                       .number = std::max<std::uint64_t>(1, rng_.next_u64()),
-                      .zxid = non_negative()};
+                      .zxid = non_negative(),
+                      .acl = {}};
   }
 
  private:

@@ -382,7 +382,8 @@ TEST(VoleryCodec, notification_roundTrip) {
                                                 .path = "/a/b",
                                                 .partition = PartitionId{3},
                                                 .number = 1,
-                                                .zxid = 17}),
+                                                .zxid = 17,
+                                                .acl = {Acl{perms::read, Id{"digest", "u:hash"}}, Acl{perms::all, Id{"world", "anyone"}}}}),
               "");
   }
   EXPECT_EQ(notification_rejection(WatchEvent{.session = 0x7fffffffffffffff,
@@ -390,7 +391,8 @@ TEST(VoleryCodec, notification_roundTrip) {
                                               .path = kBinary,
                                               .partition = PartitionId{0xffffffff},
                                               .number = 0xffffffffffffffff,
-                                              .zxid = 0}),
+                                              .zxid = 0,
+                                              .acl = {}}),
             "");
   EXPECT_EQ(notification_rejection(SessionExpired{.session = 42, .zxid = 1718000000000000123, .marks = {EventMark{PartitionId{2}, 7}}}), "");
 }
@@ -401,7 +403,8 @@ TEST(VoleryCodec, decodeNotification_refusesWhatCannotBe) {
                         .path = "/a",
                         .partition = PartitionId{2},
                         .number = 1,
-                        .zxid = 1};
+                        .zxid = 1,
+                        .acl = {}};
   for (int type : {0, 5, -1, 1000}) {
     WatchEvent bad = good;
     bad.type = static_cast<EventType>(type);

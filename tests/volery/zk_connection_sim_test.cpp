@@ -454,6 +454,36 @@ TEST_F(ZkConnectionSim, DigestAuthAndAcls) {
   EXPECT_TRUE(no_colon.closed());
 }
 
+// ZooKeeper 3.8 (ServerCnxn.process, checkACL) delivers a watch event only to a session that may
+// READ the node, by its ACL at the change, the parent's for NodeChildrenChanged (found by the
+// differential test). The watch is spent either way.
+TEST_F(ZkConnectionSim, WatchEventsGoOnlyToSessionsThatMayReadTheNode) {
+  FakeClient& owner = connected();
+  FakeClient& other = connected();
+  owner.send_request(kAuthXid, OpCode::auth, auth("digest", "alice:secret"));
+  ASSERT_TRUE(owner.reply(kAuthXid).has_value());
+  ASSERT_EQ(err(owner, OpCode::create, create("/guarded", "data")), 0);
+  ASSERT_EQ(err(owner, OpCode::create, create("/guarded/child", "")), 0);
+  ASSERT_EQ(err(other, OpCode::exists, watched("/guarded", true)), 0);
+  ASSERT_EQ(err(other, OpCode::get_children, watched("/guarded", true)), 0);
+  ASSERT_EQ(err(owner, OpCode::exists, watched("/guarded", true)), 0);
+  const auto private_acl = [](JuteWriter& w) {
+    write(w, SetAclRequest{"/guarded", {Acl{perms::all, Id{"auth", ""}}}, -1});
+  };
+  ASSERT_EQ(err(owner, OpCode::set_acl, private_acl), 0);  // fires nothing
+  ASSERT_EQ(err(owner, OpCode::set_data, set("/guarded", "new")), 0);
+  ASSERT_EQ(err(owner, OpCode::remove, versioned("/guarded/child")), 0);
+  EXPECT_EQ(owner.events(), (std::vector<WatcherEvent>{WatcherEvent{3, kSyncConnected, "/guarded"}}));
+  // Without READ, neither the data change nor the child's removal reaches `other`, and its
+  // watches are spent: a later change with READ back fires nothing either.
+  ASSERT_EQ(err(owner, OpCode::set_acl, [](JuteWriter& w) { write(w, SetAclRequest{"/guarded", open_acl(), -1}); }), 0);
+  ASSERT_EQ(err(owner, OpCode::set_data, set("/guarded", "newer")), 0);
+  ASSERT_EQ(err(other, OpCode::exists, watched("/guarded", true)), 0);
+  ASSERT_EQ(err(owner, OpCode::set_data, set("/guarded", "newest")), 0);
+  ASSERT_EQ(err(other, OpCode::exists, watched("/guarded")), 0);
+  EXPECT_EQ(other.events(), (std::vector<WatcherEvent>{WatcherEvent{3, kSyncConnected, "/guarded"}}));
+}
+
 TEST_F(ZkConnectionSim, CloseSessionAnswersThenCloses) {
   FakeClient& a = connected();
   FakeClient& b = connected();

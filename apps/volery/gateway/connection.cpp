@@ -202,7 +202,7 @@ void ZkConnection::establish(SessionId session, std::int32_t timeout_ms, const s
   // Replaces (and so closes) another connection of this session at this gateway.
   listener_token_ = client_.listen(
       session, VoleryClient::SessionListener{
-                   .on_event = guarded([this](const WatchEvent& e) { send(notification_frame(e.zxid, e.type, e.path)); }),
+                   .on_event = guarded([this](const WatchEvent& e) { on_event(e); }),
                    .on_expired = guarded([this](SessionId) { close_now("session expired"); }),
                    .on_replaced = guarded([this] { close_now("the client reconnected"); })});
   if (phase_ == Phase::closed) return;
@@ -211,6 +211,17 @@ void ZkConnection::establish(SessionId session, std::int32_t timeout_ms, const s
   send(connect_response_frame(ConnectResponse{0, timeout_ms, session, password, false}));
   log_.debug("session {:x}: connected, timeout {} ms", session, timeout_ms);
   drain();
+}
+
+// ZooKeeper 3.8 delivers a watch event only to a session that may READ the node it is about (the
+// parent for NodeChildrenChanged), by the node's ACL at the change and the identities the session
+// has when the event goes out (ServerCnxn.process, checkACL); the watch is spent either way.
+void ZkConnection::on_event(const WatchEvent& e) {
+  if (!permitted(e.acl, perms::read, client_.auth_of(session_))) {
+    log_.debug("session {:x}: event {} on {} filtered by its ACL", session_, static_cast<int>(e.type), e.path);
+    return;
+  }
+  send(notification_frame(e.zxid, e.type, e.path));
 }
 
 // Every packet: the client is alive. The library renews the session while renewing_; it stops

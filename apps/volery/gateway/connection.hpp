@@ -114,6 +114,7 @@ class ZkConnection {
   void process(std::span<const std::byte> frame);
   void submit(const RequestHeader& header, Op op);
   void refuse_multi(const RequestHeader& header, MultiRefusal refusal);
+  void on_event(const WatchEvent& e);
   void sync_null_path(const RequestHeader& header);
   void authenticate(const RequestHeader& header, const AuthPacket& packet);
   void set_watches(const RequestHeader& header, const SetWatches& watches);
