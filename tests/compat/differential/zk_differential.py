@@ -192,6 +192,7 @@ class Generator:
         self.special_writes = ["/", "/zookeeper", "/zookeeper/config"]
         self.containers = set()
         self.sessions = ["A", "B"]  # B is replaced by B2, B3, ... when it closes
+        self.watched = []  # the paths under the root that watched reads named, oldest first
 
     def stat(self, path):
         try:
@@ -222,6 +223,13 @@ class Generator:
             return self.rng.choice(self.invalid)
         if allow_invalid and r < 0.06:
             return self.rng.choice(self.special_writes if write else self.special_reads)
+        if write and self.watched and r < 0.25:
+            # A path a read recently watched (its data, its existence), or a child of it (its
+            # children): so that the random part fires watches too.
+            path = self.rng.choice(self.watched[-8:])
+            if fresh and self.stat(path) is not None:
+                path = path + "/" + self.rng.choice(["a", "b", "c"])
+            return path
         if not fresh and r < 0.6:
             return self.walk()
         path = self.rng.choice(self.paths)
@@ -290,11 +298,11 @@ class Generator:
             path = self.config_if_special(self.path())
             op = ("set", path, self.data(), self.version(path))
         elif r < 0.58:
-            op = ("exists", self.watched_path(), self.rng.random() < 0.5)
+            op = ("exists", self.watched_path(), self.rng.random() < 0.7)
         elif r < 0.66:
-            op = ("get", self.path(write=False), self.rng.random() < 0.5)
+            op = ("get", self.path(write=False), self.rng.random() < 0.7)
         elif r < 0.74:
-            op = ("children", self.path(write=False), self.rng.random() < 0.5)
+            op = ("children", self.path(write=False), self.rng.random() < 0.7)
         elif r < 0.78:
             op = ("getacl", self.path(write=False))
         elif r < 0.82:
@@ -310,6 +318,8 @@ class Generator:
             name = "B%d" % len(self.sessions)
             self.sessions.append(name)
             return ("reopen", name)
+        if op[0] in ("exists", "get", "children") and op[2] and op[1].startswith(self.root + "/"):
+            self.watched.append(op[1])
         return (session,) + op
 
     def watched_path(self):
@@ -325,7 +335,8 @@ class Generator:
         that fires once (one-shot), an exists watch on a missing node (NodeCreated), data and
         child watches of one session and of two on a deleted node (one NodeDeleted per session),
         NodeChildrenChanged on the parent, the watches an ephemeral's removal fires when its
-        session closes (its own included), and a multi's events."""
+        session closes (its own included), a multi's events, and an event filtered by the node's
+        ACL (ZooKeeper 3.8 delivers one only to a session with READ on the node)."""
         w, root = self.root + "/w", self.root
         ops = [
             ("A", "create", w, b"w", "open", "persistent", "create"),
@@ -358,6 +369,13 @@ class Generator:
             ("B2", "get", w, True),
             ("A", "set", w, b"4", 7),  # a failed write fires nothing
             ("A", "multi", [("set", w, b"5", -1), ("check", w, 0)]),  # nor does a failed multi
+            ("A", "addauth", "u1"),
+            ("A", "create", w + "/g", b"", "u1", "persistent", "create"),
+            ("B2", "exists", w + "/g", True),  # no READ on it: exists needs none
+            ("A", "exists", w + "/g", True),
+            ("A", "set", w + "/g", b"1", -1),  # NodeDataChanged to A only: events need READ
+            ("B2", "exists", w + "/g", True),
+            ("A", "delete", w + "/g", -1),  # and B2's watch is spent
         ]
         self.sessions.append("B2")
         return ops
