@@ -289,6 +289,9 @@ Task<Result> VoleryMachine::Run::get_data(const GetData& g) {
 }
 
 Task<Result> VoleryMachine::Run::exists(const Exists& e) {
+  // ZooKeeper's FinalRequestProcessor refuses a NUL in an exists' path before it looks it up
+  // (BadArguments, no watch set); the other reads look such a path up (no_node).
+  if (e.path.find('\0') != std::string::npos) co_return fail(Code::bad_arguments);
   const ZNode* n = co_await node(e.path);
   Result r;
   if (n == nullptr) {

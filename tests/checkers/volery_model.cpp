@@ -311,6 +311,8 @@ Expected Applier::get_data(const zk::GetData& op) {
 }
 
 Expected Applier::exists(const zk::Exists& op) {
+  // ZooKeeper (FinalRequestProcessor) refuses a NUL in an exists' path, and only there.
+  if (op.path.find('\0') != std::string::npos) return Expected::failure(zk::Code::bad_arguments);
   const Node* node = find(op.path);
   if (node == nullptr) return Expected::failure(zk::Code::no_node);
   look(*node);

@@ -415,6 +415,10 @@ TEST(VoleryModel, pathsCreateWouldRefuse_mayAlsoBeRefusedByOtherOperations) {
   EXPECT_TRUE(run.fits(kS1, zk::Sync{"t0"}, Z(3), ok()));
   EXPECT_TRUE(run.fits(kS1, zk::Sync{"t0"}, Z(3), err(zk::Code::bad_arguments)));
   EXPECT_FALSE(run.fits(kS1, zk::GetData{"/t0"}, Z(3), err(zk::Code::bad_arguments)));  // a valid path
+  // exists alone refuses a NUL (FinalRequestProcessor): never no_node.
+  const std::string nul("/t0\0x", 5);
+  EXPECT_TRUE(run.fits(kS1, zk::Exists{nul}, Z(3), err(zk::Code::bad_arguments)));
+  EXPECT_FALSE(run.fits(kS1, zk::Exists{nul}, Z(3), err(zk::Code::no_node)));
   // In a multi too, at the operation that fails, with the multi answering its code.
   const zk::Multi multi{.ops = {create("/t0/a"), zk::Delete{"/t0/a/"}}};
   EXPECT_TRUE(run.fits(kS1, multi, Z(3), multi_result(zk::Code::no_node, {ok(), err(zk::Code::no_node)})));

@@ -123,6 +123,10 @@ TEST_F(VolerySim, CreateGetSetDeleteWithVersions) {
   EXPECT_EQ(code(s, Delete{"/a", 1}), Code::ok);
   EXPECT_EQ(code(s, Exists{"/a"}), Code::no_node);
   EXPECT_EQ(code(s, GetData{"/a"}), Code::no_node);
+  // ZooKeeper refuses a NUL in an exists' path (and only there; found by the differential test).
+  const std::string nul("/a\0b", 4);
+  EXPECT_EQ(code(s, Exists{nul, true}), Code::bad_arguments);
+  EXPECT_EQ(code(s, GetData{nul}), Code::no_node);
 }
 
 TEST_F(VolerySim, SequentialNamesFollowTheParentsCversion) {

@@ -742,6 +742,8 @@ ERROR_PROBES = {
     "getData, path cut short": request_frame(4, struct.pack(">i", 10) + b"/ab"),
     "getData, no body": request_frame(4, b""),
     "getData, length -5": request_frame(4, struct.pack(">i", -5) + b"\0"),
+    "exists, a NUL in the path": request_frame(3, jute_string("/a\0b") + b"\1"),
+    "getData, a NUL in the path": request_frame(4, jute_string("/a\0b") + b"\1"),
     "exists, no watch flag": request_frame(3, jute_string("/")),
     "getChildren2, length past the frame": request_frame(12, struct.pack(">i", 1 << 20) + b"/a\0"),
     "create, ACL list cut short": request_frame(1, jute_string(MISSING) + jute_string(b"x") + struct.pack(">ii", 3, 31)),
