@@ -136,7 +136,7 @@ Task<Result> VoleryMachine::Run::run(const Op& op) {
   if (const auto* s = std::get_if<SetAcl>(&op)) co_return co_await set_acl(*s);
   if (const auto* m = std::get_if<Multi>(&op)) co_return co_await multi(*m);
   if (const auto* s = std::get_if<Sync>(&op)) {
-    if (path_error(s->path, false)) co_return fail(Code::bad_arguments);
+    // ZooKeeper's sync echoes any path, valid or not, existing or not.
     Result r;
     r.path = s->path;
     co_return r;

@@ -101,6 +101,12 @@ TEST_F(VolerySim, CreateGetSetDeleteWithVersions) {
   EXPECT_EQ(code(s, Create{"/missing/b", "", open_acl()}), Code::no_node);
   EXPECT_EQ(code(s, Create{"bad", "", open_acl()}), Code::bad_arguments);
   EXPECT_EQ(code(s, Create{"/", "", open_acl()}), Code::node_exists);  // as ZooKeeper answers
+  // sync echoes any path, as ZooKeeper's does (found by the differential test).
+  for (const std::string path : {"/a", "/missing", "no-slash", "/a/"}) {
+    const Reply synced = call(s, Sync{path});
+    EXPECT_EQ(synced.result.code, Code::ok) << path;
+    EXPECT_EQ(synced.result.path, path);
+  }
 
   const Reply got = call(s, GetData{"/a"});
   EXPECT_EQ(got.result.data, "hello");
