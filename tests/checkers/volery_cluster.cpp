@@ -56,14 +56,17 @@ std::unique_ptr<Topology> make_topology(const TopologyOptions& o) {
   return t;
 }
 
-void add_servers(sim::Simulator& sim, const Topology& t, const std::function<sim::ClockModel()>& clock) {
+void add_servers(sim::Simulator& sim, const Topology& t, const std::function<sim::ClockModel()>& clock,
+                 const std::function<void(const partition::PartitionReplica&)>& made) {
   const auto clock_of = [&] { return clock ? clock() : sim::ClockModel{}; };
   for (const auto& [p, nodes] : t.replicas) {
     for (NodeId id : nodes) {
-      sim.add_node(sim::NodeSpec{.id = id, .make_roles = [&t](Env& env) {
+      sim.add_node(sim::NodeSpec{.id = id, .make_roles = [&t, made](Env& env) {
         std::vector<std::unique_ptr<Role>> roles;
-        roles.push_back(std::make_unique<partition::PartitionReplica>(env, t.ridge, t.ssmr, *t.oracle,
-                                                                      std::make_unique<volery::VoleryMachine>(*t.oracle, t.machine)));
+        auto replica = std::make_unique<partition::PartitionReplica>(
+            env, t.ridge, t.ssmr, *t.oracle, std::make_unique<volery::VoleryMachine>(*t.oracle, t.machine));
+        if (made) made(*replica);
+        roles.push_back(std::move(replica));
         return roles;
       }, .clock = clock_of()});
     }
