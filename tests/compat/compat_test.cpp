@@ -15,12 +15,12 @@
 //            one) is SIGKILLed; the clients keep working; every path's data is its last
 //            acknowledged write.
 // - GatewayFailover: kazoo_failover.py, 2 gateways: kazoo sessions (connect string: both) doing
-//            set/get, each owning an ephemeral node, and a C client session (zk_c_failover) with
-//            watches set; the gateway holding most sessions is SIGKILLed. Its sessions move to
-//            the other gateway with the same ids (ZooKeeper's session move), their ephemerals
-//            stay, the C client's watches, set again by setWatches, fire once for changes made
-//            after the kill, and no acknowledged write is lost. The killed gateway died of
-//            SIGKILL; every other node stops cleanly on SIGTERM.
+//            pipelined set/get rounds on their own paths, each owning an ephemeral node, and a C
+//            client session (zk_c_failover) with watches set; the gateway holding most sessions
+//            is SIGKILLed. Its sessions move to the other gateway with the same ids (ZooKeeper's
+//            session move), their ephemerals stay, the C client's watches, set again by
+//            setWatches, fire once for changes made after the kill, and no acknowledged write is
+//            lost. The killed gateway died of SIGKILL; every other node stops cleanly on SIGTERM.
 //
 // Every wait is on a condition with a deadline; a client that runs past its deadline fails its
 // test and is killed. A test skips (never fails) only when a client package is missing:

@@ -6,9 +6,10 @@ usage: kazoo_failover.py HOST1:PORT1,HOST2:PORT2 PID1,PID2 [ZK_C_FAILOVER]
 HOSTi:PORTi are the ZooKeeper client ports of two Volery gateways, PIDi their processes, and
 ZK_C_FAILOVER the zk_c_failover program (ZooKeeper's C client; without it the watches are not
 checked). Four threads, each with its own kazoo session (connect string: both gateways, kazoo
-picks one at random) and its own path, set and get that path in a closed loop and record the last
+picks one at random) and 4 paths of its own, run rounds in a closed loop: a setData of each path,
+pipelined (all 4 in flight at once), then a getData of each, pipelined, recording each path's last
 acknowledged write (data and version); each session also owns an ephemeral node. Once every
-thread has done 200 writes, the gateway that holds most kazoo sessions (read from the sessions'
+thread has done 100 rounds, the gateway that holds most kazoo sessions (read from the sessions'
 sockets) is chosen; a C client session is opened on it (it tries the hosts in order) and sets data
 watches on two existing nodes (`watched`, `early`) and an exists watch on an absent one
 (`created`). Then the C client is stopped (SIGSTOP), that gateway gets SIGKILL, a session on the
@@ -22,8 +23,9 @@ other gateway sets `early` (its event goes to the dead gateway), and the C clien
   (NodeDataChanged) and `created` (NodeCreated), changed once the session had moved; nothing
   else fires;
 - after the kill, every kazoo session's ephemeral node still exists, owned by its session;
-- the threads go on until each has done 200 more writes after the kill. A write that fails with
-  ConnectionLoss or OperationTimeout (its outcome unknown) is sent again until it is acknowledged.
+- the threads go on until each has done 100 more rounds after the kill. A request that fails
+  with ConnectionLoss or OperationTimeout (a write's outcome unknown) is sent again until it is
+  answered.
   An acknowledged setData's version is the previous one + 1, or, when it took k > 1 attempts
   (each applied at most once), between previous + 1 and previous + k; each get returns exactly
   the last acknowledged data and version; SessionMoved (or any other error) fails the test;
@@ -46,7 +48,8 @@ from kazoo.exceptions import ConnectionLoss, OperationTimeoutError
 from kazoo.protocol.states import KazooState
 
 THREADS = 4
-WRITES = 200
+PATHS = 4  # per session, written in pipelined rounds
+ROUNDS = 100
 DEADLINE = time.monotonic() + 180
 
 
@@ -68,53 +71,68 @@ def peer_port(zk):
 
 
 class Worker:
+    """A kazoo session that owns PATHS paths and an ephemeral node."""
+
     def __init__(self, hosts, root, i):
         self.zk = client(hosts)
         self.session_id = self.zk.client_id[0]
         self.states = []
         self.zk.add_listener(self.states.append)
-        self.path = f"{root}/t{i}"
+        self.paths = [f"{root}/t{i}-{j}" for j in range(PATHS)]
         self.ephemeral = f"{root}/e{i}"
-        self.writes = 0
-        self.writes_after_kill = 0
+        self.rounds = 0
+        self.rounds_after_kill = 0
         self.retries = 0
-        self.last_data = b""
-        self.last_version = 0
+        self.last = {path: (b"", 0) for path in self.paths}  # the last acknowledged (data, version)
         self.error = None
-        self.zk.create(self.path, b"")
+        for path in self.paths:
+            self.zk.create(path, b"")
         self.zk.create(self.ephemeral, b"", ephemeral=True)
 
-    def retrying(self, call):
-        """call() until it is answered; returns (its result, the number of attempts)."""
-        attempts = 0
-        while True:
+    def pipelined(self, calls):
+        """Sends calls[path]() (an async request) for every path at once, and again for each one
+        that fails with a connection error, until every one is answered; returns (the answers, the
+        number of attempts), each by path."""
+        answers, attempts = {}, dict.fromkeys(calls, 0)
+        while len(answers) < len(calls):
             if time.monotonic() > DEADLINE:
                 raise TimeoutError("deadline passed")
-            attempts += 1
-            try:
-                return call(), attempts
-            except (ConnectionLoss, OperationTimeoutError):
-                self.retries += 1
+            sent = {}
+            for path, call in calls.items():
+                if path not in answers:
+                    attempts[path] += 1
+                    sent[path] = call()
+            for path, result in sent.items():
+                try:
+                    answers[path] = result.get(timeout=60)
+                except (ConnectionLoss, OperationTimeoutError):
+                    self.retries += 1
+            if len(answers) < len(calls):
                 time.sleep(0.05)  # the client reconnects meanwhile
+        return answers, attempts
 
     def run(self, killed, stop):
         try:
             n = 0
             while not stop.is_set():
                 n += 1
-                data = f"{self.path}:{n}".encode()
-                stat, attempts = self.retrying(lambda: self.zk.set(self.path, data))
-                # Only this session writes the path: each attempt was applied at most once, and
-                # the acknowledged one was applied.
-                assert self.last_version + 1 <= stat.version <= self.last_version + attempts, (
-                    self.path, stat.version, self.last_version, attempts)
-                self.last_data, self.last_version = data, stat.version
-                self.writes += 1
+                data = {path: f"{path}:{n}".encode() for path in self.paths}
+                stats, attempts = self.pipelined(
+                    {path: (lambda path=path: self.zk.set_async(path, data[path])) for path in self.paths})
+                for path in self.paths:
+                    # Only this session writes the path: each attempt was applied at most once,
+                    # and the acknowledged one was applied.
+                    version = self.last[path][1]
+                    assert version + 1 <= stats[path].version <= version + attempts[path], (
+                        path, stats[path].version, version, attempts[path])
+                    self.last[path] = (data[path], stats[path].version)
+                self.rounds += 1
                 if killed.is_set():
-                    self.writes_after_kill += 1
-                (read, rstat), _ = self.retrying(lambda: self.zk.get(self.path))
-                assert read == data and rstat.version == stat.version, (self.path, read, data, rstat.version,
-                                                                        stat.version)
+                    self.rounds_after_kill += 1
+                reads, _ = self.pipelined({path: (lambda path=path: self.zk.get_async(path)) for path in self.paths})
+                for path in self.paths:
+                    read, stat = reads[path]
+                    assert (read, stat.version) == self.last[path], (path, read, stat.version, self.last[path])
         except Exception as e:  # reported by the main thread
             self.error = e
             traceback.print_exc()
@@ -187,7 +205,7 @@ def main():
         for t in threads:
             t.start()
         failed = lambda: any(w.error for w in workers)
-        wait_until(lambda: failed() or all(w.writes >= WRITES for w in workers), "writes before the kill")
+        wait_until(lambda: failed() or all(w.rounds >= ROUNDS for w in workers), "rounds before the kill")
         assert not failed()
 
         # The gateway that holds most sessions dies.
@@ -219,15 +237,15 @@ def main():
             c_watcher.resume()
         killed_at = time.monotonic()
         print(f"failover compat: SIGKILL to gateway {victim_pid} (port {victim_port}) holding "
-              f"{len(moving)} of {THREADS} kazoo sessions, after {[w.writes for w in workers]} writes", flush=True)
+              f"{len(moving)} of {THREADS} kazoo sessions, after {[w.rounds for w in workers]} rounds", flush=True)
 
         # Its sessions reconnect to the other gateway, as the same sessions.
         wait_until(lambda: failed() or all(peer_port(w.zk) == survivor_port for w in moving),
                    "the kazoo sessions of the killed gateway on the surviving one")
         assert not failed(), [w.error for w in workers]
         for w in workers:
-            assert w.zk.client_id[0] == w.session_id, (w.path, w.zk.client_id[0], w.session_id)
-            assert KazooState.LOST not in w.states, (w.path, w.states)
+            assert w.zk.client_id[0] == w.session_id, (w.paths, w.zk.client_id[0], w.session_id)
+            assert KazooState.LOST not in w.states, (w.paths, w.states)
         print(f"failover compat: {len(moving)} kazoo sessions moved in {time.monotonic() - killed_at:.1f}s",
               flush=True)
         if c_watcher:
@@ -250,18 +268,18 @@ def main():
             c_watcher.expect(lambda l: l == ["event", "changed", watched], "NodeDataChanged")
             c_watcher.expect(lambda l: l == ["event", "created", created], "NodeCreated")
 
-        wait_until(lambda: failed() or all(w.writes_after_kill >= WRITES for w in workers), "writes after the kill")
+        wait_until(lambda: failed() or all(w.rounds_after_kill >= ROUNDS for w in workers), "rounds after the kill")
         stop.set()
         for t in threads:
             t.join(60)
             assert not t.is_alive(), "a worker did not stop"
         assert not failed(), [w.error for w in workers]
-        print(f"failover compat: {sum(w.writes_after_kill for w in workers)} writes acknowledged in "
+        print(f"failover compat: {PATHS * sum(w.rounds_after_kill for w in workers)} writes acknowledged in "
               f"{time.monotonic() - killed_at:.1f}s after the kill; {sum(w.retries for w in workers)} retries",
               flush=True)
         for w in workers:
-            assert w.zk.client_id[0] == w.session_id, (w.path, w.zk.client_id[0], w.session_id)
-            assert KazooState.LOST not in w.states, (w.path, w.states)
+            assert w.zk.client_id[0] == w.session_id, (w.paths, w.zk.client_id[0], w.session_id)
+            assert KazooState.LOST not in w.states, (w.paths, w.states)
         if c_watcher:
             c_watcher.process.stdin.write("exit\n")
             c_watcher.process.stdin.flush()
@@ -277,9 +295,9 @@ def main():
         # A new session reads every path's last acknowledged write.
         reader = client(hosts)
         for w in workers:
-            data, stat = reader.get(w.path)
-            assert data == w.last_data and stat.version == w.last_version, (w.path, data, w.last_data,
-                                                                            stat.version, w.last_version)
+            for path in w.paths:
+                data, stat = reader.get(path)
+                assert (data, stat.version) == w.last[path], (path, data, stat.version, w.last[path])
         # Closed sessions leave no ephemeral node.
         for w in workers:
             w.zk.stop()
