@@ -32,7 +32,7 @@ other gateway sets `early` (its event goes to the dead gateway), and the C clien
 - at the end a new session reads every path's last acknowledged write; after the sessions close,
   their ephemeral nodes are gone.
 Prints "failover compat: SIGKILL to gateway PID ..." at the kill, then "failover compat: OK" and
-exits 0, or the failure and exits 1. The whole run has a deadline (180 s).
+exits 0, or the failure and exits 1. The whole run has a deadline (240 s).
 """
 import os
 import signal
@@ -50,11 +50,12 @@ from kazoo.protocol.states import KazooState
 THREADS = 4
 PATHS = 4  # per session, written in pipelined rounds
 ROUNDS = 100
-DEADLINE = time.monotonic() + 180
+DEADLINE = time.monotonic() + 240
 
 
 def client(hosts):
-    zk = KazooClient(hosts=hosts, timeout=20)
+    # 30 s sessions (Volery negotiates up to 40 s): ample for a reconnection on a loaded machine.
+    zk = KazooClient(hosts=hosts, timeout=30)
     zk.start(timeout=60)
     return zk
 

@@ -14,7 +14,7 @@
  * then waits for "exit" on stdin, closes the session, prints "closed" and exits 0 (1 on a
  * failed call). Unlike kazoo, this client keeps its watches across a reconnection and sets them
  * again with setWatches (relativeZxid: the last zxid it saw), which is what the test checks.
- * The process ends itself after 240 s (alarm), whatever happens. */
+ * Its session timeout is 30 s. The process ends itself after 300 s (alarm), whatever happens. */
 #define THREADED 1
 #include <zookeeper/zookeeper.h>
 
@@ -92,10 +92,10 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: zk_c_failover HOST:PORT,HOST:PORT WATCHED CREATED EARLY\n");
     return 2;
   }
-  alarm(240);
+  alarm(300);
   zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
   zoo_deterministic_conn_order(1);
-  zhandle_t* zh = zookeeper_init(argv[1], watcher, 20000, 0, NULL, 0);
+  zhandle_t* zh = zookeeper_init(argv[1], watcher, 30000, 0, NULL, 0);
   if (zh == NULL) fail("zookeeper_init", ZSYSTEMERROR);
 
   struct timespec deadline;
