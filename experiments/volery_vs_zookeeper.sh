@@ -12,6 +12,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${EYRIE_BUILD_DIR:-build}"
 if [ ! -f "$build/CMakeCache.txt" ]; then cmake --preset default >/dev/null; fi
-cmake --build "$build" --target eyrie zk_load >/dev/null
+cmake --build "$build" --target eyrie volery zk_load >/dev/null
 exec /usr/bin/python3 experiments/zookeeper/volery_vs_zookeeper.py \
   --eyrie "$build/bin/eyrie" --zk-load "$build/bin/zk_load" "$@"

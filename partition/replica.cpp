@@ -301,6 +301,13 @@ void PartitionReplica::pull_tick() {
   }
 }
 
+std::vector<ObjectId> PartitionReplica::object_ids() const {
+  std::vector<ObjectId> ids;
+  ids.reserve(objects_.size());
+  for (const auto& [id, object] : objects_) ids.push_back(id);
+  return ids;
+}
+
 Payload PartitionReplica::serialize_state() const {
   std::vector<ObjectValue> objects;
   objects.reserve(objects_.size());

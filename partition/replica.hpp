@@ -70,6 +70,9 @@ class PartitionReplica final : public Role {
   std::size_t queued() const { return queue_.size(); }
   multicast::RidgeNode& ridge() { return *ridge_; }
 
+  // The ids of the committed objects of this partition (for tests and tools).
+  std::vector<ObjectId> object_ids() const;
+
   // The whole state of the partition (every committed object), and its inverse. Restoring
   // replaces everything; it throws std::invalid_argument on bytes it cannot read.
   Payload serialize_state() const;

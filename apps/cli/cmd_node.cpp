@@ -18,6 +18,7 @@
 
 #include "apps/cli/commands.hpp"
 #include "apps/cli/options.hpp"
+#include "apps/cli/program.hpp"
 #include "apps/cli/roles.hpp"
 #include "experiments/run_logs.hpp"
 #include "multicast/config.hpp"
@@ -31,7 +32,7 @@ namespace {
 namespace po = boost::program_options;
 
 int fail(int status, const std::string& message) {
-  std::fprintf(stderr, "eyrie node: %s\n", message.c_str());
+  std::fprintf(stderr, "%s: %s\n", invoked_as().c_str(), message.c_str());
   return status;
 }
 
@@ -77,7 +78,7 @@ int run_node(const ClusterConfig& config, NodeId id, LogLevel level, const std::
 }  // namespace
 
 int node_command(std::span<char* const> args) {
-  po::options_description options("usage: eyrie node --config FILE --id N [--log-level LEVEL] [--delivery-log FILE]\n\n"
+  po::options_description options("usage: " + invoked_as() + " --config FILE --id N [--log-level LEVEL] [--delivery-log FILE]\n\n"
                                   "Runs one node of a cluster file until SIGINT or SIGTERM, with the roles its [[nodes]]\n"
                                   "entry lists: echo, ridge (a Ridge node alone), kv or volery (a partition replica with\n"
                                   "its own Ridge node; docs/kv.md, docs/volery.md).\n\noptions");

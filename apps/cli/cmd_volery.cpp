@@ -23,6 +23,7 @@
 
 #include "apps/cli/commands.hpp"
 #include "apps/cli/options.hpp"
+#include "apps/cli/program.hpp"
 #include "apps/cli/roles.hpp"
 #include "apps/volery/blocking_client.hpp"
 #include "apps/volery/path.hpp"
@@ -36,8 +37,9 @@ using namespace volery;
 
 constexpr std::int32_t kSessionTimeoutMs = 10'000;  // the session lives only as long as the command
 
-constexpr std::string_view kUsage = R"usage(usage: eyrie volery --config FILE [--timeout-ms MS] <command> [arguments]
-       eyrie volery load --config FILE [options]
+// {0}: what the command goes by (invoked_as(): "eyrie volery", or "volery").
+constexpr std::string_view kUsageFormat = R"usage(usage: {0} <command> [arguments] --config FILE [--timeout-ms MS]
+       {0} load --config FILE [options]
 
 Runs ZooKeeper operations against a cluster of `volery` nodes (docs/volery.md). Each command
 opens a session, runs one operation, prints its result as zkCli.sh does, and closes the
@@ -54,15 +56,17 @@ commands:
   stat PATH                  print the node's Stat
   getacl PATH                print the node's ACL
   load                       closed-loop load from several sessions, every acknowledged write
-                             read back at the end (`eyrie volery load --help`)
+                             read back at the end (`{0} load --help`)
 
 Exit status: 0 done, 1 a ZooKeeper error, its code on stderr (NoNode, NodeExists, BadVersion,
 NotEmpty, ...; ConnectionLoss when no reply came within --timeout-ms), 2 bad usage.
 A negative --version is written --version=-1.
 )usage";
 
+std::string usage() { return fmt::format(kUsageFormat, invoked_as()); }
+
 int fail(int status, std::string_view message) {
-  std::fprintf(stderr, "eyrie volery: %s\n", std::string(message).c_str());
+  std::fprintf(stderr, "%s: %s\n", invoked_as().c_str(), std::string(message).c_str());
   return status;
 }
 
@@ -83,7 +87,7 @@ ParsedOp parse_op(const std::vector<std::string>& words, const Flags& flags) {
   const auto error = [](std::string message) { return ParsedOp{std::nullopt, std::move(message)}; };
   const std::string& command = words.front();
   const std::size_t args = words.size() - 1;
-  if (command == "load") return error("`load` comes first: eyrie volery load --config FILE ...");
+  if (command == "load") return error(fmt::format("`load` comes first: {} load --config FILE ...", invoked_as()));
   static const std::vector<std::string> kCommands{"create", "get", "set", "delete", "ls", "stat", "getacl"};
   if (std::find(kCommands.begin(), kCommands.end(), command) == kCommands.end()) {
     return error(fmt::format("unknown volery command '{}' (create, get, set, delete, ls, stat, getacl, load)", command));
@@ -190,7 +194,7 @@ int run_operation(const VoleryCluster& cluster, const Op& op, Duration wait, Log
   // session to expire after its timeout.
   const Reply closed = client.close_session(session);
   if (closed.result.code != Code::ok) {
-    std::fprintf(stderr, "eyrie volery: closing session %#llx: %s (it expires by itself)\n",
+    std::fprintf(stderr, "%s: closing session %#llx: %s (it expires by itself)\n", invoked_as().c_str(),
                  static_cast<unsigned long long>(session), to_string(closed.result.code));
   }
   if (reply.result.code != Code::ok) {
@@ -202,7 +206,7 @@ int run_operation(const VoleryCluster& cluster, const Op& op, Duration wait, Log
 }
 
 int single_command(std::span<char* const> args) {
-  po::options_description options(std::string(kUsage) + "\noptions");
+  po::options_description options(usage() + "\noptions");
   options.add_options()
       ("help,h", "print this help")
       ("config,c", po::value<std::string>(), "the cluster file (TOML) of a cluster of volery nodes")
@@ -253,8 +257,8 @@ std::unique_ptr<const volery::VoleryCluster> load_volery_cluster(const std::stri
     if (std::none_of(nodes.begin(), nodes.end(), [](const NodeConfig& n) {
           return std::find(n.roles.begin(), n.roles.end(), "volery") != n.roles.end();
         })) {
-      fail(2, cluster->config.file + ": no [[nodes]] runs the \"volery\" role; eyrie volery needs a cluster of volery "
-              "nodes (docs/volery.md, Running Volery)");
+      fail(2, cluster->config.file + ": no [[nodes]] runs the \"volery\" role; " + invoked_as() +
+                  " needs a cluster of volery nodes (docs/volery.md, Running Volery)");
       return nullptr;
     }
     return cluster;
@@ -267,12 +271,12 @@ std::unique_ptr<const volery::VoleryCluster> load_volery_cluster(const std::stri
 int volery_command(std::span<char* const> args) {
   const std::string_view first = args.empty() ? std::string_view{} : std::string_view(args[0]);
   if (first.empty()) {
-    std::fwrite(kUsage.data(), 1, kUsage.size(), stderr);
+    std::fputs(usage().c_str(), stderr);
     return 2;
   }
   if (first == "load") return volery_load_command(args.subspan(1));
   if (first == "help") {
-    std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+    std::fputs(usage().c_str(), stdout);
     return 0;
   }
   return single_command(args);

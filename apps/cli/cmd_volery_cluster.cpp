@@ -76,7 +76,7 @@ std::string connect_string(const volery::GatewayEndpoint& g) { return fmt::forma
 int volery_init_command(std::span<char* const> args) {
   po::options_description options(
       "volery init: write the cluster file of a local Volery deployment (partitions of replicas, Ridge\n"
-      "ensembles of on-disk acceptors, ZooKeeper gateways); data under DIR/data");
+      "ensembles of acceptors on disk, ZooKeeper gateways); data under DIR/data");
   options.add_options()("help,h", "show this help")
       ("dir", po::value<std::string>()->required(), "folder to write cluster.toml into (created if missing)")
       ("partitions", po::value<int>()->default_value(2), "partitions (1..64), each a Ridge group")
@@ -88,6 +88,8 @@ int volery_init_command(std::span<char* const> args) {
       ("base-port", po::value<std::string>()->default_value("7101"),
        "first node port (nodes get consecutive ports), or 'auto' for free ports chosen now")
       ("name", po::value<std::string>()->default_value("volery"), "cluster name")
+      ("acceptor-storage", po::value<std::string>()->default_value("disk"),
+       "where acceptors keep their state: disk (written and synced before they answer) or memory")
       ("force", "overwrite an existing cluster.toml");
   po::variables_map vm;
   if (!parse_options(args, options, vm)) return vm.count("help") ? 0 : 2;
@@ -97,6 +99,8 @@ int volery_init_command(std::span<char* const> args) {
   if (partitions < 1 || partitions > 64) return usage_error(options, "--partitions: expected 1..64");
   if (replicas < 1 || replicas > 9) return usage_error(options, "--replicas: expected 1..9");
   if (gateways < 1 || gateways > 16) return usage_error(options, "--gateways: expected 1..16");
+  const std::string storage = vm["acceptor-storage"].as<std::string>();
+  if (storage != "disk" && storage != "memory") return usage_error(options, "--acceptor-storage: expected disk or memory");
   const std::string host = vm["host"].as<std::string>();
   const int replica_nodes = partitions * replicas;
   const int nodes = replica_nodes + gateways;
@@ -138,7 +142,7 @@ int volery_init_command(std::span<char* const> args) {
     out << fmt::format("\n[[nodes]]\nid = {}\nhost = \"{}\"\nport = {}\nroles = [\"{}\"]\n", i + 1, host, node_ports[i],
                        i < replica_nodes ? "volery" : "volery-gateway");
   }
-  out << "\n[ridge]\nunique_timestamps = true   # Volery's zxids\nacceptor_storage = \"disk\"\n";
+  out << fmt::format("\n[ridge]\nunique_timestamps = true   # Volery's zxids\nacceptor_storage = \"{}\"\n", storage);
   const int acceptors = replicas >= 3 ? 3 : 1;
   std::vector<std::vector<int>> members(partitions);
   for (int p = 0; p < partitions; ++p) {

@@ -16,6 +16,7 @@
 #include "apps/cli/bench_support.hpp"
 #include "apps/cli/commands.hpp"
 #include "apps/cli/options.hpp"
+#include "apps/cli/program.hpp"
 #include "apps/cli/volery_load.hpp"
 #include "apps/volery/path.hpp"
 
@@ -26,7 +27,7 @@ namespace {
 namespace po = boost::program_options;
 
 int fail(int status, std::string_view message) {
-  std::fprintf(stderr, "eyrie volery load: %s\n", std::string(message).c_str());
+  std::fprintf(stderr, "%s load: %s\n", invoked_as().c_str(), std::string(message).c_str());
   return status;
 }
 
@@ -84,8 +85,8 @@ int run_load(const std::string& config_path, const VoleryLoadOptions& o, const s
   if (!report.error.empty()) return fail(1, report.error);
   for (const VoleryReadBack& r : report.read_back) {
     if (r.verdict == VoleryReadBack::Verdict::mismatch) {
-      std::fprintf(stderr, "eyrie volery load: read-back of %s: got %s data \"%s\" version %d mzxid %#llx, expected %s\n",
-                   r.path.c_str(), volery::to_string(r.code), r.data.c_str(), r.version,
+      std::fprintf(stderr, "%s load: read-back of %s: got %s data \"%s\" version %d mzxid %#llx, expected %s\n",
+                   invoked_as().c_str(), r.path.c_str(), volery::to_string(r.code), r.data.c_str(), r.version,
                    static_cast<unsigned long long>(r.mzxid), r.expected.c_str());
     }
   }
@@ -107,8 +108,8 @@ int run_load(const std::string& config_path, const VoleryLoadOptions& o, const s
 
 int volery_load_command(std::span<char* const> args) {
   po::options_description options(
-      "usage: eyrie volery load --config FILE [--clients N] [--gateways G] [--seconds S] [--keys K]\n"
-      "                         [--size B] [--out FILE] ...\n\n"
+      "usage: " + invoked_as() + " load --config FILE [--clients N] [--gateways G] [--seconds S] [--keys K]\n"
+      "           [--size B] [--out FILE] ...\n\n"
       "Loads a cluster of volery nodes from N sessions spread over G gateways (a thread and a client\n"
       "endpoint each). Each session runs a closed loop for S seconds over its own share of K paths\n"
       "under ROOT/run-NNNNNNNNNN (a fresh node per run): create when absent, else setData, getData,\n"

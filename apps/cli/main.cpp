@@ -1,13 +1,9 @@
 // eyrie: the one program of the project. `eyrie --help` lists the subcommands.
 
-#include <cstdio>
-#include <cstring>
-#include <exception>
-#include <span>
 #include <string_view>
 
 #include "apps/cli/commands.hpp"
-#include "apps/cli/version.hpp"
+#include "apps/cli/program.hpp"
 
 namespace {
 
@@ -28,38 +24,13 @@ commands:
 Run `eyrie <command> --help` for the options of a command.
 )";
 
-void print_usage(std::FILE* out) { std::fwrite(kUsage.data(), 1, kUsage.size(), out); }
+constexpr eyrie::cli::Command kCommands[] = {
+    {"node", eyrie::cli::node_command},           {"cluster", eyrie::cli::cluster_command},
+    {"sim", eyrie::cli::sim_command},             {"bench", eyrie::cli::bench_command},
+    {"multicast", eyrie::cli::multicast_command}, {"kv", eyrie::cli::kv_command},
+    {"volery", eyrie::cli::volery_command},
+};
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (argc < 2) {
-    print_usage(stderr);
-    return 2;
-  }
-  const std::string_view command = argv[1];
-  const std::span<char* const> rest(argv + 2, static_cast<std::size_t>(argc - 2));
-  try {
-    if (command == "node") return eyrie::cli::node_command(rest);
-    if (command == "cluster") return eyrie::cli::cluster_command(rest);
-    if (command == "sim") return eyrie::cli::sim_command(rest);
-    if (command == "bench") return eyrie::cli::bench_command(rest);
-    if (command == "multicast") return eyrie::cli::multicast_command(rest);
-    if (command == "kv") return eyrie::cli::kv_command(rest);
-    if (command == "volery") return eyrie::cli::volery_command(rest);
-    if (command == "version" || command == "--version") {
-      std::printf("eyrie %s\n", eyrie::cli::kVersion);
-      return 0;
-    }
-    if (command == "help" || command == "--help" || command == "-h") {
-      print_usage(stdout);
-      return 0;
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "eyrie %s: %s\n", argv[1], e.what());
-    return 1;
-  }
-  std::fprintf(stderr, "eyrie: unknown command '%s'\n\n", argv[1]);
-  print_usage(stderr);
-  return 2;
-}
+int main(int argc, char** argv) { return eyrie::cli::run_program("eyrie", kUsage, kCommands, argc, argv); }

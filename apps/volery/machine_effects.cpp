@@ -6,6 +6,7 @@
 #include "apps/volery/codec.hpp"
 #include "apps/volery/machine_run.hpp"
 #include "apps/volery/path.hpp"
+#include "runtime/assert.hpp"
 
 namespace eyrie::volery {
 
@@ -45,7 +46,8 @@ Task<void> VoleryMachine::Run::apply() {
 
 // Watches are one-shot: a firing removes the sessions it notifies. The path's partition sends
 // the event (every destination runs this, one partition emits) and counts it in the watcher's
-// record there, which the watcher's later replies carry as their EventMark.
+// record there, which the watcher's later replies carry as their EventMark. The record also
+// lists the paths the session watches there (end_session removes those watches).
 Task<void> VoleryMachine::Run::fire(const Fired& f) {
   const std::string id = watch_id(f.path);
   const Watches* current = co_await ctx_.read<Watches>(id);
@@ -59,12 +61,15 @@ Task<void> VoleryMachine::Run::fire(const Fired& f) {
   Watches* w = co_await ctx_.modify<Watches>(id);
   if (data) w->data.clear();
   if (child) w->child.clear();
+  const std::set<SessionId> still_data = w->data;
+  const std::set<SessionId> still_child = w->child;
   if (w->empty()) ctx_.erase(id);
   const PartitionId at = owner(f.path);
   for (SessionId s : notify) {
     SessionRecord* r = co_await ctx_.modify<SessionRecord>(session_record_id(at, s));
-    if (r == nullptr) continue;  // the session ended; its watches are stale
+    if (r == nullptr) continue;  // not expected: an ended session's watches went with it
     ++r->events;
+    if (!still_data.contains(s) && !still_child.contains(s)) r->watched.erase(f.path);
     if (ctx_.partition() != at) continue;
     WatchEvent event{
         .session = s, .type = f.type, .path = f.path, .partition = at, .number = r->events, .zxid = zxid_, .acl = f.acl};
@@ -77,6 +82,9 @@ Task<void> VoleryMachine::Run::register_watch(const std::string& path, bool chil
   Watches* w = co_await ctx_.modify<Watches>(id);
   if (w == nullptr) w = &ctx_.overwrite(id, Watches{});
   (child ? w->child : w->data).insert(req_.session);
+  SessionRecord* r = co_await ctx_.modify<SessionRecord>(session_record_id(owner(path), req_.session));
+  EYRIE_ASSERT(r != nullptr, "a live session has a record at every partition");
+  r->watched.insert(path);
 }
 
 // ---- sessions -------------------------------------------------------------------------------
@@ -162,7 +170,8 @@ Task<void> VoleryMachine::Run::delete_ephemerals(SessionId session) {
   }
 }
 
-// Removes the session's ephemerals (firing their watches) and its records everywhere.
+// Removes the session's watches, its ephemerals (firing the others' watches) and its records
+// everywhere.
 Task<std::vector<EventMark>> VoleryMachine::Run::end_session(SessionId session, bool notify_gateway) {
   ended_.insert(session);
   // The events every partition sent the session: its gateway hands them out before the expiry.
@@ -176,6 +185,21 @@ Task<std::vector<EventMark>> VoleryMachine::Run::end_session(SessionId session, 
   }
   if (notify_gateway && gateway.value != 0 && ctx_.partition() == all_partitions().front()) {
     ctx_.emit(gateway, string_of(encode(Notification{notice})));
+  }
+  // Its watches go before its ephemerals do: an expired session gets none of their events (a
+  // closing one got them already, close_session).
+  for (PartitionId p : all_partitions()) {
+    const SessionRecord* r = co_await ctx_.read<SessionRecord>(session_record_id(p, session));
+    if (r == nullptr) continue;
+    const std::vector<std::string> watched(r->watched.begin(), r->watched.end());
+    for (const std::string& path : watched) {
+      const std::string id = watch_id(path);
+      Watches* w = co_await ctx_.modify<Watches>(id);
+      if (w == nullptr) continue;
+      w->data.erase(session);
+      w->child.erase(session);
+      if (w->empty()) ctx_.erase(id);
+    }
   }
   co_await delete_ephemerals(session);
   for (PartitionId p : all_partitions()) {

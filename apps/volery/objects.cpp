@@ -81,6 +81,7 @@ void SessionRecord::serialize(std::string& out) const {
     r.setLastSeq(last_seq);
     r.setGateway(gateway.value);
     r.setEvents(events);
+    fill_text(r.initWatched(static_cast<unsigned>(watched.size())), watched);
   });
 }
 
@@ -141,6 +142,7 @@ std::unique_ptr<partition::Object> decode_object(std::span<const std::byte> byte
         s->last_seq = r.getLastSeq();
         s->gateway = NodeId{r.getGateway()};
         s->events = r.getEvents();
+        for (auto p : r.getWatched()) s->watched.insert(string_of(p));
         out = std::move(s);
         break;
       }

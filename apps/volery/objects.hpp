@@ -53,6 +53,9 @@ class SessionRecord final : public partition::Object {
   std::uint64_t last_seq = 0;  // the session's last request run here (FIFO check)
   NodeId gateway{};            // where this partition sends the session's watch events
   std::uint64_t events = 0;    // events sent to `gateway` since the session attached to it
+  // The paths of this partition the session watches (data or child), so that its end removes
+  // its watches instead of leaving them until they fire.
+  std::set<std::string> watched;
 
   void serialize(std::string& out) const override;
   std::unique_ptr<partition::Object> clone() const override { return std::make_unique<SessionRecord>(*this); }

@@ -35,6 +35,7 @@ struct SessionRecord {
   lastSeq @0 :UInt64;
   gateway @1 :UInt64;
   events @2 :UInt64;
+  watched @3 :List(Text);
 }
 
 struct Ephemerals {

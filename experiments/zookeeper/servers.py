@@ -7,6 +7,7 @@ Every process started here is stopped by its own handle (its process id), never 
 
 import ctypes
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -130,71 +131,22 @@ class ZooKeeper:
         self.processes = []
 
 
-RIDGE_TWO_GROUPS = """
-[[ridge.groups]]
-id = 1
-learners = [1, 2, 3]
-
-[[ridge.groups]]
-id = 2
-learners = [4, 5, 6]
-
-[[ridge.ensembles]]
-id = 1
-group = 1
-coordinators = [1, 2, 3]
-acceptors = [1, 2, 3]
-
-[[ridge.ensembles]]
-id = 2
-group = 2
-coordinators = [4, 5, 6]
-acceptors = [4, 5, 6]
-
-[[ridge.ensembles]]      # the shared one
-id = 3
-coordinators = [1, 4, 2]
-acceptors = [1, 4, 2]
-"""
-
-RIDGE_ONE_GROUP = """
-[[ridge.groups]]
-id = 1
-learners = [1, 2, 3]
-
-[[ridge.ensembles]]
-id = 1
-group = 1
-coordinators = [1, 2, 3]
-acceptors = [1, 2, 3]
-"""
-
-
 class Volery:
-    """A Volery cluster of `partitions` x 3 `eyrie node` processes with the volery role and one
-    more with volery-gateway, started with `eyrie cluster up`."""
+    """A Volery cluster as `volery init` lays it out (`partitions` x 3 replicas with their Ridge
+    ensembles, one gateway node), started with `eyrie cluster up`. `volery` is taken from the
+    folder of `eyrie`."""
 
     def __init__(self, eyrie, directory, partitions=2, acceptor_storage="disk"):
-        assert partitions in (1, 2)
         self.eyrie = eyrie
         self.directory = directory
-        replicas = 3 * partitions
-        ports = free_ports(replicas + 2)
-        self.client_port = ports[-1]
-        gateway = replicas + 1
-        text = ['[cluster]\nname = "volery-compat"\ndata_dir = "data"\n']
-        for node in range(1, replicas + 2):
-            role = "volery" if node <= replicas else "volery-gateway"
-            text.append('[[nodes]]\nid = %d\nhost = "127.0.0.1"\nport = %d\nroles = ["%s"]\n'
-                        % (node, ports[node - 1], role))
-        text.append('[transport]\nreconnect_interval_ms = 20\nreconnect_interval_max_ms = 200\n')
-        text.append('[ridge]\nacceptor_storage = "%s"\nunique_timestamps = true\n' % acceptor_storage)
-        text.append(RIDGE_TWO_GROUPS if partitions == 2 else RIDGE_ONE_GROUP)
-        text.append('[volery]\n[[volery.gateways]]\nnode = %d\nclient_host = "127.0.0.1"\n'
-                    'client_port = %d\n' % (gateway, self.client_port))
-        self.config = os.path.join(directory, "volery.toml")
-        with open(self.config, "w") as f:
-            f.write("\n".join(text))
+        volery = os.path.join(os.path.dirname(eyrie), "volery")
+        subprocess.run([volery, "init", "--dir", directory, "--partitions", str(partitions), "--replicas", "3",
+                        "--gateways", "1", "--base-port", "auto", "--client-port", "auto",
+                        "--acceptor-storage", acceptor_storage, "--name", "volery-compat"],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.config = os.path.join(directory, "cluster.toml")
+        with open(self.config) as f:
+            self.client_port = int(re.search(r"^client_port = (\d+)$", f.read(), re.MULTILINE).group(1))
         subprocess.run([eyrie, "cluster", "up", "--config", self.config], check=True,
                        stdout=subprocess.DEVNULL)
         self.up = True

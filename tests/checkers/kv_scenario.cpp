@@ -238,20 +238,6 @@ class KvClientDriver final : public Role {
   std::map<std::string, std::optional<std::string>> last_read_;
 };
 
-// Replicas and acceptors of the ensembles (RidgeNode alone: not learners).
-class AcceptorNode final : public Role {
- public:
-  AcceptorNode(Env& env, const multicast::RidgeConfig& config) : node_(env, config, [](const multicast::Delivery&) {}) {}
-  std::string_view name() const override { return node_.name(); }
-  std::span<const MessageTypeRange> message_types() const override { return node_.message_types(); }
-  void start() override { node_.start(); }
-  void on_message(const Message& message) override { node_.on_message(message); }
-  void check_invariants() const override { node_.check_invariants(); }
-
- private:
-  multicast::RidgeNode node_;
-};
-
 void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const KvScenarioOptions& o, Shared& shared,
                bool atomicity, bool skip_signals) {
   std::map<NodeId, std::vector<Time>> sends;
@@ -277,7 +263,8 @@ void add_nodes(sim::Simulator& sim, Rng& rng, const Topology& t, const KvScenari
                 env, t.ridge, t.ssmr, *t.oracle, std::make_unique<app::KvMachine>(),
                 partition::ReplicaOptions{.unsafe_skip_signals = skip_signals, .ridge = {}}));
           } else {
-            roles.push_back(std::make_unique<AcceptorNode>(env, t.ridge));
+            // An acceptor of the ensembles: a RidgeNode that learns nothing.
+            roles.push_back(std::make_unique<multicast::RidgeNode>(env, t.ridge, [](const multicast::Delivery&) {}));
           }
           return roles;
         },

@@ -18,20 +18,6 @@ namespace {
 constexpr std::array<MessageTypeRange, 2> kGatewayTypes{
     partition::kClientTypes, MessageTypeRange{multicast::kProposeAck, multicast::kNotLeader}};
 
-// An acceptor (and coordinator) of the ensembles: a RidgeNode that learns nothing.
-class AcceptorRole final : public Role {
- public:
-  AcceptorRole(Env& env, const multicast::RidgeConfig& config) : node_(env, config, [](const multicast::Delivery&) {}) {}
-  std::string_view name() const override { return node_.name(); }
-  std::span<const MessageTypeRange> message_types() const override { return node_.message_types(); }
-  void start() override { node_.start(); }
-  void on_message(const Message& message) override { node_.on_message(message); }
-  void check_invariants() const override { node_.check_invariants(); }
-
- private:
-  multicast::RidgeNode node_;
-};
-
 }  // namespace
 
 std::span<const MessageTypeRange> gateway_message_types() { return kGatewayTypes; }
@@ -70,14 +56,17 @@ std::unique_ptr<Topology> make_topology(const TopologyOptions& o) {
   return t;
 }
 
-void add_servers(sim::Simulator& sim, const Topology& t, const std::function<sim::ClockModel()>& clock) {
+void add_servers(sim::Simulator& sim, const Topology& t, const std::function<sim::ClockModel()>& clock,
+                 const std::function<void(const partition::PartitionReplica&)>& made) {
   const auto clock_of = [&] { return clock ? clock() : sim::ClockModel{}; };
   for (const auto& [p, nodes] : t.replicas) {
     for (NodeId id : nodes) {
-      sim.add_node(sim::NodeSpec{.id = id, .make_roles = [&t](Env& env) {
+      sim.add_node(sim::NodeSpec{.id = id, .make_roles = [&t, made](Env& env) {
         std::vector<std::unique_ptr<Role>> roles;
-        roles.push_back(std::make_unique<partition::PartitionReplica>(env, t.ridge, t.ssmr, *t.oracle,
-                                                                      std::make_unique<volery::VoleryMachine>(*t.oracle, t.machine)));
+        auto replica = std::make_unique<partition::PartitionReplica>(
+            env, t.ridge, t.ssmr, *t.oracle, std::make_unique<volery::VoleryMachine>(*t.oracle, t.machine));
+        if (made) made(*replica);
+        roles.push_back(std::move(replica));
         return roles;
       }, .clock = clock_of()});
     }
@@ -86,7 +75,8 @@ void add_servers(sim::Simulator& sim, const Topology& t, const std::function<sim
     for (NodeId id : nodes) {
       sim.add_node(sim::NodeSpec{.id = id, .make_roles = [&t](Env& env) {
         std::vector<std::unique_ptr<Role>> roles;
-        roles.push_back(std::make_unique<AcceptorRole>(env, t.ridge));
+        // An acceptor and coordinator of the ensembles: a RidgeNode that learns nothing.
+        roles.push_back(std::make_unique<multicast::RidgeNode>(env, t.ridge, [](const multicast::Delivery&) {}));
         return roles;
       }, .clock = clock_of()});
     }

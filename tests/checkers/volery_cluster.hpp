@@ -15,6 +15,7 @@
 #include "apps/volery/placement.hpp"
 #include "multicast/config.hpp"
 #include "partition/config.hpp"
+#include "partition/replica.hpp"
 #include "runtime/sim/simulator.hpp"
 
 namespace eyrie::check::volery_sim {
@@ -42,8 +43,10 @@ struct Topology {
 std::unique_ptr<Topology> make_topology(const TopologyOptions& options);
 
 // Adds the replicas and acceptors of `t` to `sim` (not booted), each with clock() as its wall
-// clock when given. Gateways are the caller's.
-void add_servers(sim::Simulator& sim, const Topology& t, const std::function<sim::ClockModel()>& clock = {});
+// clock when given, and hands every replica role made (at each boot) to `made` when given.
+// Gateways are the caller's.
+void add_servers(sim::Simulator& sim, const Topology& t, const std::function<sim::ClockModel()>& clock = {},
+                 const std::function<void(const partition::PartitionReplica&)>& made = {});
 
 // The message types a gateway node handles (replies, emitted notifications, Ridge's sender messages).
 std::span<const MessageTypeRange> gateway_message_types();

@@ -25,21 +25,6 @@ bool version_matches(std::int32_t expected, std::int32_t current) {
   return expected == zk::kAnyVersion || expected == current;
 }
 
-// Operations other than create whose path create would refuse: ZooKeeper's server answers
-// most of them from the tree (no_node), Volery may refuse them first (bad_arguments).
-bool may_refuse_path(const zk::Op& op) {
-  return std::visit(Overloaded{
-                        [](const zk::Create&) { return false; },
-                        [](const zk::Multi&) { return false; },
-                        [](const zk::CreateSession&) { return false; },
-                        [](const zk::Tick&) { return false; },
-                        [](const zk::CloseSession&) { return false; },
-                        [](const zk::Reattach&) { return false; },
-                        [](const auto& data_op) { return !valid_path(data_op.path); },
-                    },
-                    op);
-}
-
 // One operation (or multi) applied to a working copy of a state, with the zxid its reply
 // carries (kUnknownZxid without one). Every check comes before the first change, so a
 // failing operation leaves the copy as it was (a failing multi leaves it half-changed, and
@@ -207,15 +192,21 @@ Expected Applier::create(const zk::Create& op) {
                           op.mode == zk::CreateMode::ephemeral_sequential;
   const bool ephemeral =
       op.mode == zk::CreateMode::ephemeral || op.mode == zk::CreateMode::ephemeral_sequential;
-  if (!valid_path(sequential ? op.path + "1" : op.path)) return Expected::failure(zk::Code::bad_arguments);
+  // ZooKeeper's PrepRequestProcessor: only a slash and no NUL before the ACL and the parent
+  // (looked up by its text); the whole path is validated once the name is known.
+  if (op.path.find('/') == std::string::npos || op.path.find('\0') != std::string::npos) {
+    return Expected::failure(zk::Code::bad_arguments);
+  }
   std::optional<std::vector<zk::Acl>> acl = fixup_acl(op.acl, input_.auth);
   if (!acl) return Expected::failure(zk::Code::invalid_acl);
-  const std::string parent_path = parent_of(op.path);
+  // The root is its own parent there, so creating "/" answers node_exists.
+  const std::string parent_path = op.path == "/" ? op.path : parent_of(op.path);
   const Node* parent = find(parent_path);
   if (parent == nullptr) return Expected::failure(zk::Code::no_node);
   look(*parent);
   if (!allows(parent->acl, zk::perms::create, input_.auth)) return Expected::failure(zk::Code::no_auth);
   const std::string path = sequential ? op.path + sequence_suffix(parent->cversion) : op.path;
+  if (!valid_path(path)) return Expected::failure(zk::Code::bad_arguments);
   if (const Node* existing = find(path)) {
     look(*existing);
     return Expected::failure(zk::Code::node_exists);
@@ -344,9 +335,6 @@ Expected Applier::multi(const zk::Multi& op) {
     const zk::Op sub = std::visit([](const auto& o) { return zk::Op(o); }, op.ops[i]);
     Expected result = run(sub);
     if (result.code != zk::Code::ok) {
-      if (may_refuse_path(sub) && result.code != zk::Code::bad_arguments) {
-        result.also_codes.push_back(zk::Code::bad_arguments);
-      }
       // ZooKeeper's shape: those before ok, this one its code, those after runtime_inconsistency.
       Expected failed = Expected::failure(result.code);
       failed.also_codes = result.also_codes;
@@ -500,9 +488,6 @@ std::optional<State> VoleryModel::step(const State& state, const Input& input, c
             Applier applier(*this, options_.cversion, state, input, zxid);
             Expected expected = applier.run(input.op);
             if (expected.code == zk::Code::ok) applier.sweep();
-            if (may_refuse_path(input.op) && expected.code != zk::Code::bad_arguments) {
-              expected.also_codes.push_back(zk::Code::bad_arguments);
-            }
             if (!output) return expected.code == zk::Code::ok ? std::move(applier.state) : state;
             const zk::Result& result = output->result;
             if (!detail::matches(expected, result, output->zxid)) return std::nullopt;

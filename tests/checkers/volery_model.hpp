@@ -11,9 +11,10 @@
 // - The initial tree: "/" -> "zookeeper" -> {"config", "quota"}; every stored stat zero;
 //   ACLs world:anyone all, but /zookeeper/config world:anyone read. Those four cannot be
 //   deleted (bad_arguments).
-// - Each operation's checks in ZooKeeper's order, e.g. create: path (bad_arguments), ACL
-//   (invalid_acl), parent (no_node), parent CREATE permission (no_auth), node_exists,
-//   no_children_for_ephemerals; delete: special path (bad_arguments), parent (no_node), parent
+// - Each operation's checks in ZooKeeper's order, e.g. create: a slash and no NUL
+//   (bad_arguments), ACL (invalid_acl), parent looked up by its text (no_node), parent CREATE
+//   permission (no_auth), the whole path with its sequential suffix (bad_arguments),
+//   node_exists, no_children_for_ephemerals; delete: special path (bad_arguments), parent (no_node), parent
 //   DELETE permission (no_auth), node (no_node), bad_version, not_empty.
 // - cversion, by default as ZooKeeper stores and serves it (CversionRule::zookeeper): the node
 //   counts the creates of its children, a sequential name takes that count (%010d), and a
@@ -44,10 +45,11 @@
 //   A write without a reply, linearized as taking effect, leaves the zxids it set unknown:
 //   any value is accepted there until a write with a reply sets them again (reads do not
 //   learn them, so that they stay read-only to the search).
-// - Paths: create checks ZooKeeper's rules (leading '/', no trailing '/' unless sequential, no
-//   empty, "." or ".." component, no control characters). Other operations follow
-//   ZooKeeper's server, which mostly does not validate (delete of "/a/" is no_node), and the
-//   model also accepts bad_arguments, with no effect, for a path create would refuse.
+// - Paths, as ZooKeeper's server checks them: create validates the final path (leading '/',
+//   no empty, "." or ".." component, no trailing '/', no control characters) after its parent
+//   (so "/t0//x" is no_node); setData, check and setACL validate first (bad_arguments);
+//   delete needs a slash and no NUL, then looks the path up; reads look any path up
+//   (no_node); sync echoes any path.
 //
 // What it does not model: watches and watch events, event marks, FIFO order per session
 // (out_of_order replies never reach a history), session timeouts (a tick's expired list is

@@ -1,8 +1,8 @@
 // Volery against real ZooKeeper clients (label compat). Each test starts a Volery cluster of
 // its own with the `volery` program: `volery init --base-port auto --client-port auto` (2
-// partitions x 3 replicas, on-disk acceptors, one gateway), then one `volery node` process per
-// node (killed and reaped with the test, PR_SET_PDEATHSIG), waits until the gateway completes a
-// ZooKeeper handshake, and runs one client:
+// partitions x 3 replicas, on-disk acceptors, one gateway unless a test asks for more), then one
+// `volery node` process per node (killed and reaped with the test, PR_SET_PDEATHSIG), waits until
+// every gateway completes a ZooKeeper handshake, and runs one client:
 //
 // - Kazoo:   kazoo_compat.py (/usr/bin/python3): basic operations, versions and BadVersion,
 //            ephemeral and sequential nodes, data/exists/child watches, multi (success and
@@ -14,6 +14,13 @@
 //            replica, and the first coordinator of partition 1's ensemble and of the shared
 //            one) is SIGKILLed; the clients keep working; every path's data is its last
 //            acknowledged write.
+// - GatewayFailover: kazoo_failover.py, 2 gateways: kazoo sessions (connect string: both) doing
+//            pipelined set/get rounds on their own paths, each owning an ephemeral node, and a C
+//            client session (zk_c_failover) with watches set; the gateway holding most sessions
+//            is SIGKILLed. Its sessions move to the other gateway with the same ids (ZooKeeper's
+//            session move), their ephemerals stay, the C client's watches, set again by
+//            setWatches, fire once for changes made after the kill, and no acknowledged write is
+//            lost. The killed gateway died of SIGKILL; every other node stops cleanly on SIGTERM.
 //
 // Every wait is on a condition with a deadline; a client that runs past its deadline fails its
 // test and is killed. A test skips (never fails) only when a client package is missing:
@@ -29,7 +36,9 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <regex>
 #include <thread>
+#include <vector>
 
 #include "apps/cli/zk_probe.hpp"
 #include "apps/volery/gateway/gateway_config.hpp"
@@ -60,28 +69,49 @@ bool python_has_kazoo() {
 
 class VoleryCompat : public ::testing::Test {
  protected:
-  // Starts the cluster; false (after a test failure) when it does not come up.
-  void start_cluster() {
+  // Starts the cluster with `gateways` gateway nodes (after the replicas) and waits until each
+  // serves ZooKeeper clients; a fatal test failure when it does not come up.
+  void start_cluster(int gateways = 1) {
     config_path = dir.path() / "cluster.toml";
     {
-      EyrieProcess init(VOLERY_BINARY, {"init", "--dir", dir.path().string(), "--base-port", "auto", "--client-port", "auto"},
+      EyrieProcess init(VOLERY_BINARY,
+                        {"init", "--dir", dir.path().string(), "--base-port", "auto", "--client-port", "auto",
+                         "--gateways", std::to_string(gateways)},
                         dir.path() / "init.out");
       ASSERT_EQ(init.wait_for_exit(60s), std::optional<int>(0)) << read_file(dir.path() / "init.out");
     }
     const ClusterConfig config = ClusterConfig::load(config_path);
     const volery::VoleryConfig volery = volery::VoleryConfig::from(config);
-    ASSERT_EQ(volery.gateways.size(), 1u);
-    hosts = fmt::format("{}:{}", volery.gateways[0].client_host, volery.gateways[0].client_port);
+    ASSERT_EQ(volery.gateways.size(), static_cast<std::size_t>(gateways));
+    hosts.clear();
+    for (const auto& g : volery.gateways) {
+      hosts += fmt::format("{}{}:{}", hosts.empty() ? "" : ",", g.client_host, g.client_port);
+      gateway_nodes.push_back(static_cast<int>(g.node.value));
+    }
     for (const NodeConfig& node : config.nodes) {
       nodes[static_cast<int>(node.id.value)] = std::make_unique<NodeProcess>(
           VOLERY_BINARY, config_path, node.id, dir.path() / fmt::format("node-{}.out", node.id.value));
     }
     const auto deadline = std::chrono::steady_clock::now() + kStartDeadline;
-    const auto& g = volery.gateways[0];
-    while (!cli::zk_handshake(g.client_host, g.client_port, 5s)) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the gateway did not serve ZooKeeper clients in time\n"
-                                                            << node_logs();
-      std::this_thread::sleep_for(200ms);  // polling other processes
+    for (const auto& g : volery.gateways) {
+      while (!cli::zk_handshake(g.client_host, g.client_port, 5s)) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+            << "the gateway on node " << g.node.value << " did not serve ZooKeeper clients in time\n"
+            << node_logs();
+        std::this_thread::sleep_for(200ms);  // polling other processes
+      }
+    }
+  }
+
+  // SIGTERM to every node but `killed`; each must exit 0.
+  void expect_clean_stop(int killed) {
+    for (auto& [id, node] : nodes) {
+      if (id == killed) continue;
+      node->signal(SIGTERM);
+    }
+    for (auto& [id, node] : nodes) {
+      if (id == killed) continue;
+      EXPECT_EQ(node->wait_for_exit(30s), std::optional<int>(0)) << "node " << id;
     }
   }
 
@@ -110,7 +140,8 @@ class VoleryCompat : public ::testing::Test {
 
   TempDir dir;
   std::filesystem::path config_path;
-  std::string hosts;
+  std::string hosts;               // the connect string: every gateway, in node order
+  std::vector<int> gateway_nodes;  // their node ids, in the same order
   std::map<int, std::unique_ptr<NodeProcess>> nodes;
   std::string output;
 };
@@ -160,14 +191,36 @@ TEST_F(VoleryCompat, KillCoordinator) {
   EXPECT_NE(output.find("kill compat: OK"), std::string::npos) << output;
   EXPECT_EQ(nodes.at(1)->wait_for_exit(10s), std::optional<int>(128 + SIGKILL));
   // Every other node is alive and stops cleanly.
-  for (auto& [id, node] : nodes) {
-    if (id == 1) continue;
-    node->signal(SIGTERM);
+  expect_clean_stop(1);
+}
+
+TEST_F(VoleryCompat, GatewayFailover) {
+  if (!python_has_kazoo()) GTEST_SKIP() << "python3-kazoo is not installed (scripts/install-deps installs it)";
+  ASSERT_NO_FATAL_FAILURE(start_cluster(2));
+  ASSERT_EQ(gateway_nodes.size(), 2u);
+  std::vector<std::string> args = {
+      COMPAT_DIR "/kazoo_failover.py", hosts,
+      fmt::format("{},{}", nodes.at(gateway_nodes[0])->pid(), nodes.at(gateway_nodes[1])->pid())};
+  // Without the C client the script checks the kazoo sessions only (no setWatches).
+  if (!std::string(ZK_C_FAILOVER).empty()) args.push_back(ZK_C_FAILOVER);
+  EXPECT_EQ(run_client("failover", kPython, args, 300s), 0) << output << node_logs();
+  EXPECT_NE(output.find("failover compat: OK"), std::string::npos) << output;
+  // What happened (which gateway, how many sessions moved, how fast), for the test's log.
+  const std::regex summary("failover compat: [^\n]*");
+  for (auto it = std::sregex_iterator(output.begin(), output.end(), summary); it != std::sregex_iterator(); ++it) {
+    std::printf("%s\n", it->str().c_str());
   }
-  for (auto& [id, node] : nodes) {
-    if (id == 1) continue;
-    EXPECT_EQ(node->wait_for_exit(30s), std::optional<int>(0)) << "node " << id;
+  // The script chose the gateway that held most sessions: it died of the SIGKILL, the rest stop
+  // cleanly.
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(output, match, std::regex("SIGKILL to gateway ([0-9]+)"))) << output;
+  int killed = 0;
+  for (int id : gateway_nodes) {
+    if (std::to_string(nodes.at(id)->pid()) == match[1].str()) killed = id;
   }
+  ASSERT_NE(killed, 0) << "no gateway has pid " << match[1].str();
+  EXPECT_EQ(nodes.at(killed)->wait_for_exit(10s), std::optional<int>(128 + SIGKILL));
+  expect_clean_stop(killed);
 }
 
 }  // namespace

@@ -20,7 +20,8 @@ class VolerySim : public ::testing::Test {
   void build(std::size_t partitions, std::size_t gateways) {
     topology_ = check::volery_sim::make_topology({.partitions = partitions, .replicas_per_partition = 2, .gateways = gateways});
     sim_ = std::make_unique<sim::Simulator>(sim::SimOptions{.seed = 7});
-    check::volery_sim::add_servers(*sim_, *topology_);
+    check::volery_sim::add_servers(*sim_, *topology_, {},
+                                   [this](const partition::PartitionReplica& r) { replicas_.push_back(&r); });
     gateways_.assign(gateways, nullptr);
     for (std::size_t i = 0; i < gateways; ++i) {
       sim_->add_node(sim::NodeSpec{.id = topology_->gateways[i], .make_roles = [this, i](Env& env) {
@@ -70,9 +71,19 @@ class VolerySim : public ::testing::Test {
 
   Code code(SessionId session, Op op, std::size_t g = 0) { return call(session, std::move(op), g).result.code; }
 
+  // The watch objects (ids "w/<path>") every replica holds, counted over the replicas.
+  std::size_t watch_objects() const {
+    std::size_t n = 0;
+    for (const partition::PartitionReplica* r : replicas_) {
+      for (const auto& id : r->object_ids()) n += id.starts_with("w/") ? 1 : 0;
+    }
+    return n;
+  }
+
   std::unique_ptr<check::volery_sim::Topology> topology_;
   std::unique_ptr<sim::Simulator> sim_;
   std::vector<VoleryClient*> gateways_;
+  std::vector<const partition::PartitionReplica*> replicas_;
   std::vector<std::string> log_;
   std::vector<WatchEvent> events_;
   std::vector<SessionId> expired_;
@@ -101,6 +112,12 @@ TEST_F(VolerySim, CreateGetSetDeleteWithVersions) {
   EXPECT_EQ(code(s, Create{"/missing/b", "", open_acl()}), Code::no_node);
   EXPECT_EQ(code(s, Create{"bad", "", open_acl()}), Code::bad_arguments);
   EXPECT_EQ(code(s, Create{"/", "", open_acl()}), Code::node_exists);  // as ZooKeeper answers
+  // sync echoes any path, as ZooKeeper's does (found by the differential test).
+  for (const std::string path : {"/a", "/missing", "no-slash", "/a/"}) {
+    const Reply synced = call(s, Sync{path});
+    EXPECT_EQ(synced.result.code, Code::ok) << path;
+    EXPECT_EQ(synced.result.path, path);
+  }
 
   const Reply got = call(s, GetData{"/a"});
   EXPECT_EQ(got.result.data, "hello");
@@ -268,6 +285,45 @@ TEST_F(VolerySim, SessionsExpireWhenNotRenewed) {
   // b, renewed all along, is alive.
   sim_->run_until(sim_->now() + std::chrono::seconds(5));
   EXPECT_EQ(code(b, Exists{"/"}), Code::ok);
+}
+
+TEST_F(VolerySim, ASessionsEndTakesItsWatchesAlong) {
+  const SessionId keeper = open(0, 2000);
+  const SessionId closing = open(0, 2000);
+  const SessionId expiring = open(0, 2000);
+  ASSERT_EQ(code(keeper, Create{"/kept", "", open_acl()}), Code::ok);
+  for (const SessionId s : {closing, expiring}) {
+    ASSERT_EQ(code(s, GetData{"/kept", true}), Code::ok);
+    ASSERT_EQ(code(s, GetChildren{"/kept", true}), Code::ok);
+    ASSERT_EQ(code(s, GetChildren{"/", true}), Code::ok);
+    ASSERT_EQ(code(s, Exists{"/never-" + std::to_string(s), true}), Code::no_node);
+  }
+  // Four watched paths (/kept, /, and one absent path each), each held by both replicas of its
+  // partition (a reply comes from the first replica to run the command: wait for the other).
+  run_until([&] { return watch_objects() == 4 * 2; });
+  // A data change fires the data watches only: the child watches on /kept stay.
+  ASSERT_EQ(code(keeper, SetData{"/kept", "1"}), Code::ok);
+  run_until([&] { return events_.size() >= 2; });
+  sim_->run_until(sim_->now() + std::chrono::seconds(1));
+  EXPECT_EQ(watch_objects(), 4u * 2u);
+  ASSERT_EQ(code(closing, CloseSession{}), Code::ok);
+  gateway().set_renewing(expiring, false);
+  run_until([&] { return !expired_.empty(); }, std::chrono::seconds(10));
+  EXPECT_EQ(expired_.front(), expiring);
+  // Both ended: none of their watches is left anywhere, and later changes notify no one.
+  run_until([&] { return watch_objects() == 0; });
+  events_.clear();
+  ASSERT_EQ(code(keeper, Create{"/kept/child", "", open_acl()}), Code::ok);
+  ASSERT_EQ(code(keeper, Create{"/never-" + std::to_string(closing), "", open_acl()}), Code::ok);
+  sim_->run_until(sim_->now() + std::chrono::seconds(1));
+  EXPECT_TRUE(events_.empty());
+  // The keeper's own watch still works.
+  ASSERT_EQ(code(keeper, GetData{"/kept", true}), Code::ok);
+  EXPECT_GT(watch_objects(), 0u);
+  ASSERT_EQ(code(keeper, SetData{"/kept", "2"}), Code::ok);
+  run_until([&] { return events_.size() == 1; });
+  EXPECT_EQ(events_.front().session, keeper);
+  run_until([&] { return watch_objects() == 0; });
 }
 
 TEST_F(VolerySim, PipelinedRequestsRunAndAnswerInOrder) {
