@@ -280,6 +280,15 @@ void ZkConnection::process(std::span<const std::byte> frame) {
       request->body);
 }
 
+// A reply saying the session is gone from here (expired, moved to another gateway, or the
+// library lost it) closes the connection, as ZooKeeper closes it: true when it did.
+bool ZkConnection::ends_connection(const Reply& reply) {
+  const Code code = reply.result.code;
+  if (code != Code::session_expired && code != Code::session_moved && code != Code::connection_loss) return false;
+  close_now(to_string(code));
+  return true;
+}
+
 void ZkConnection::submit(const RequestHeader& header, Op op) {
   const std::uint64_t slot = open_slot();
   std::vector<OpCode> types;
@@ -288,10 +297,7 @@ void ZkConnection::submit(const RequestHeader& header, Op op) {
     types = multi_result_types(*multi);
   }
   client_.submit(session_, std::move(op), guarded([this, slot, header, types = std::move(types)](const Reply& reply) {
-                   const Code code = reply.result.code;
-                   if (code == Code::session_expired || code == Code::session_moved || code == Code::connection_loss) {
-                     return close_now(to_string(code));
-                   }
+                   if (ends_connection(reply)) return;
                    fill(slot, reply_frame(header, types, reply.zxid, reply.result));
                  }));
 }
@@ -321,10 +327,7 @@ void ZkConnection::refuse_multi(const RequestHeader& header, MultiRefusal refusa
   const std::size_t ran = first.ops.size();
   client_.submit(session_, Op{std::move(first)},
                  guarded([this, ran, refusal = std::move(refusal), answer](const Reply& reply) {
-                   const Code code = reply.result.code;
-                   if (code == Code::session_expired || code == Code::session_moved || code == Code::connection_loss) {
-                     return close_now(to_string(code));
-                   }
+                   if (ends_connection(reply)) return;
                    MultiRefusal r{refusal.index, refusal.count, refusal.code, refusal.whole, {}};
                    if (reply.result.results.size() == ran) {
                      for (std::size_t i = 0; i < refusal.index; ++i) {
@@ -343,10 +346,8 @@ void ZkConnection::refuse_multi(const RequestHeader& header, MultiRefusal refusa
 void ZkConnection::sync_null_path(const RequestHeader& header) {
   const std::uint64_t slot = open_slot();
   client_.submit(session_, Op{Sync{"/"}}, guarded([this, slot, header](const Reply& reply) {
+                   if (ends_connection(reply)) return;
                    const Code code = reply.result.code;
-                   if (code == Code::session_expired || code == Code::session_moved || code == Code::connection_loss) {
-                     return close_now(to_string(code));
-                   }
                    if (code != Code::ok) return fill(slot, error_frame(header.xid, reply.zxid, code));
                    fill(slot, null_path_sync_frame(header.xid, reply.zxid));
                  }));
@@ -431,10 +432,7 @@ void ZkConnection::watch_again(const std::shared_ptr<SetWatchesRun>& run, const 
   // needs getChildren.
   Op read = kind == kChild ? Op{GetChildren{path, true}} : Op{Exists{path, true}};
   client_.submit(session_, std::move(read), guarded([this, finish](const Reply& reply) {
-                   const Code code = reply.result.code;
-                   if (code == Code::session_expired || code == Code::session_moved || code == Code::connection_loss) {
-                     return close_now(to_string(code));
-                   }
+                   if (ends_connection(reply)) return;
                    finish(reply.result);
                  }));
 }

@@ -127,6 +127,7 @@ class ZkConnection {
   void send(std::span<const std::byte> bytes);
   // Sends nothing more and calls `close`. Callers return right after.
   void close_now(std::string_view why);
+  bool ends_connection(const Reply& reply);
   void teardown();
   void heard();
   void check_silence();
