@@ -93,48 +93,32 @@ void validate_volery(const ClusterConfig& config, const multicast::RidgeConfig& 
                                 config.file, node->id.value));
 }
 
-// A kv replica: a PartitionReplica (with its own RidgeNode) running kv::KvMachine, placed by
-// the [ssmr] section. Owns the configurations and the oracle the replica refers to.
-class KvReplica final : public Role {
+// A service replica: a PartitionReplica (with its own RidgeNode) placed by the [ssmr] section,
+// running the state machine `make_machine` builds over the service's oracle (kv::KvMachine,
+// volery::VoleryMachine: docs/kv.md, docs/volery.md). Owns the configurations and the oracle
+// the replica and the machine refer to.
+template <typename Oracle>
+class ServiceReplica final : public Role {
  public:
-  KvReplica(Env& env, const ClusterConfig& config)
-      : ridge_(multicast::RidgeConfig::from(config)),
+  using MakeMachine = std::unique_ptr<partition::StateMachine> (*)(const Oracle&);
+
+  ServiceReplica(Env& env, const ClusterConfig& config, std::string_view name, MakeMachine make_machine)
+      : name_(name),
+        ridge_(multicast::RidgeConfig::from(config)),
         ssmr_(partition::SsmrConfig::from(config, ridge_)),
         oracle_(ssmr_.placement),
-        replica_(env, ridge_, ssmr_, oracle_, std::make_unique<kv::KvMachine>()) {}
-  std::string_view name() const override { return "kv"; }
+        replica_(env, ridge_, ssmr_, oracle_, make_machine(oracle_)) {}
+  std::string_view name() const override { return name_; }
   std::span<const MessageTypeRange> message_types() const override { return replica_.message_types(); }
   void start() override { replica_.start(); }
   void on_message(const Message& message) override { replica_.on_message(message); }
   void check_invariants() const override { replica_.check_invariants(); }
 
  private:
+  std::string_view name_;
   multicast::RidgeConfig ridge_;  // the members below refer to these three
   partition::SsmrConfig ssmr_;
-  kv::KvOracle oracle_;
-  partition::PartitionReplica replica_;
-};
-
-// A volery replica: a PartitionReplica (with its own RidgeNode) running volery::VoleryMachine,
-// with Volery's oracle over the [ssmr] placement (docs/volery.md). Owns the configurations and
-// the oracle the replica and the machine refer to.
-class VoleryReplica final : public Role {
- public:
-  VoleryReplica(Env& env, const ClusterConfig& config)
-      : ridge_(multicast::RidgeConfig::from(config)),
-        ssmr_(partition::SsmrConfig::from(config, ridge_)),
-        oracle_(ssmr_.placement),
-        replica_(env, ridge_, ssmr_, oracle_, std::make_unique<volery::VoleryMachine>(oracle_)) {}
-  std::string_view name() const override { return "volery"; }
-  std::span<const MessageTypeRange> message_types() const override { return replica_.message_types(); }
-  void start() override { replica_.start(); }
-  void on_message(const Message& message) override { replica_.on_message(message); }
-  void check_invariants() const override { replica_.check_invariants(); }
-
- private:
-  multicast::RidgeConfig ridge_;  // the members below refer to these three
-  partition::SsmrConfig ssmr_;
-  volery::VoleryOracle oracle_;
+  Oracle oracle_;
   partition::PartitionReplica replica_;
 };
 
@@ -242,8 +226,18 @@ std::vector<std::unique_ptr<Role>> make_roles(const ClusterConfig& config, const
   for (const std::string& name : node.roles) {
     if (name == "echo") roles.push_back(std::make_unique<echo::EchoRole>(env, echo::EchoOptions::from_config(config, node.id)));
     if (name == "ridge") roles.push_back(std::make_unique<StandaloneRidge>(env, multicast::RidgeConfig::from(config), observer));
-    if (name == "kv") roles.push_back(std::make_unique<KvReplica>(env, config));
-    if (name == "volery") roles.push_back(std::make_unique<VoleryReplica>(env, config));
+    if (name == "kv") {
+      roles.push_back(std::make_unique<ServiceReplica<kv::KvOracle>>(
+          env, config, "kv", [](const kv::KvOracle&) -> std::unique_ptr<partition::StateMachine> {
+            return std::make_unique<kv::KvMachine>();
+          }));
+    }
+    if (name == "volery") {
+      roles.push_back(std::make_unique<ServiceReplica<volery::VoleryOracle>>(
+          env, config, "volery", [](const volery::VoleryOracle& oracle) -> std::unique_ptr<partition::StateMachine> {
+            return std::make_unique<volery::VoleryMachine>(oracle);
+          }));
+    }
     if (name == "volery-gateway") roles.push_back(std::make_unique<VoleryGateway>(env, config, node.id));
   }
   return roles;
